@@ -1,0 +1,1 @@
+"""Graph rewriting: rewriters, rewrite databases, unification and miniKanren integration."""

@@ -1,0 +1,105 @@
+"""Small shared pieces of the graph layer: props-based identity, scratchpads, errors."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, ClassVar
+
+_GRAFT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class MethodNotDefined(NotImplementedError):
+    """An optional method of an Op or Type was called but is not implemented."""
+
+
+class InconsistencyError(Exception):
+    """A graph change would leave a `FunctionGraph` in an invalid state; it was undone."""
+
+
+class MissingInputError(ValueError):
+    """A graph needs a variable that was not declared as an input."""
+
+    def __init__(self, *args: Any, variable: Any = None) -> None:
+        super().__init__(*args)
+        self.variable = variable
+
+
+class Scratchpad:
+    """A free-form attribute bag (``node.tag``, ``var.tag``) for rewriters and debuggers."""
+
+    def __repr__(self) -> str:
+        return f"scratchpad{self.__dict__}"
+
+    def __copy__(self) -> Scratchpad:
+        cp = Scratchpad()
+        cp.__dict__.update(self.__dict__)
+        return cp
+
+    def update(self, other: Scratchpad) -> None:
+        self.__dict__.update(other.__dict__)
+
+
+class Props:
+    """Value identity from ``__props__``.
+
+    A subclass lists the attribute names that define it in ``__props__``; two
+    instances are equal (and hash alike) when they have the same class and the
+    same values for those attributes. Instances are treated as immutable.
+
+    Example::
+
+        class Scale(Op):
+            __props__ = ("factor",)
+
+            def __init__(self, factor):
+                self.factor = factor
+
+        assert Scale(2) == Scale(2) and hash(Scale(2)) == hash(Scale(2))
+    """
+
+    __props__: ClassVar[tuple[str, ...]] = ()
+
+    def _props(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, a) for a in self.__props__)
+
+    def _props_dict(self) -> dict[str, Any]:
+        return {a: getattr(self, a) for a in self.__props__}
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return type(self) is type(other) and self._props() == other._props()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        if not self.__props__:
+            return hash(type(self))
+        return hash((type(self), self._props()))
+
+    def __str__(self) -> str:
+        name = getattr(self, "name", None) or type(self).__name__
+        if not self.__props__:
+            return name
+        # A lone prop prints bare, as in ``Elemwise{add}``.
+        if len(self.__props__) == 1:
+            return f"{name}{{{getattr(self, self.__props__[0])}}}"
+        inner = ", ".join(f"{a}={getattr(self, a)!r}" for a in self.__props__)
+        return f"{name}{{{inner}}}"
+
+
+def user_frame(skip_graft: bool = True) -> tuple[str, int, str] | None:
+    """Return ``(filename, lineno, function)`` of the innermost frame outside graft.
+
+    Cheap enough to call for every new node: it walks frames without building a
+    traceback, so runtime errors can name the user's line that built a node.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        fn = frame.f_code.co_filename
+        if not (skip_graft and fn.startswith(_GRAFT_DIR)):
+            return (fn, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
