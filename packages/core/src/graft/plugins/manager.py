@@ -140,6 +140,11 @@ class Loader:
         return self._state == "loaded"
 
     @property
+    def env(self) -> Mapping[str, str]:
+        """Where the GRAFT_* variables are read (``os.environ`` unless given)."""
+        return os.environ if self._environ is None else self._environ
+
+    @property
     def config(self) -> Config:
         """The config plugins add flags to."""
         if self._config is None:
@@ -167,7 +172,7 @@ class Loader:
         from graft.plugins import builtin
         from graft.plugins._pluggy import make_plugin_manager
 
-        env = os.environ if self._environ is None else self._environ
+        env = self.env
         self.pm = make_plugin_manager()
         strict = _truthy(env.get(ENV_STRICT))
         candidates = [
@@ -313,7 +318,7 @@ class Loader:
                     f"raised {_describe(exc)}"
                 )
                 active.info.issues.append(msg)
-                if _truthy((self._environ or os.environ).get(ENV_STRICT)):
+                if _truthy(self.env.get(ENV_STRICT)):
                     raise PluginError(msg) from exc
                 warn(msg, PluginWarning)
 
