@@ -93,6 +93,7 @@ def _all_slots(cls: type) -> tuple[str, ...]:
 
 
 _BASE_VARIABLE_SLOTS = ("type", "owner", "index", "name", "_tag")
+_CONSTANT_SLOTS = (*_BASE_VARIABLE_SLOTS, "data")
 _extra_state_cache: dict[type, bool] = {}
 
 
@@ -367,10 +368,17 @@ class Constant(AtomicVariable):
         return isinstance(other, Constant) and self.signature() == other.signature()
 
     def clone(self, name: str | None = None) -> Constant:
-        cp = Constant.__new__(type(self))
-        cp.__setstate__(self.__getstate__())
-        if name is not None:
-            cp.name = name
+        cls = type(self)
+        cp = object.__new__(cls)
+        if _has_extra_state(cls) and _all_slots(cls) != _CONSTANT_SLOTS:
+            cp.__setstate__(self.__getstate__())
+        cp.type = self.type
+        cp.owner = None
+        cp.index = None
+        cp.name = self.name if name is None else name
+        cp.data = self.data
+        tag = self._tag
+        cp._tag = None if tag is None else tag.__copy__()
         return cp
 
     def __str__(self) -> str:
@@ -558,7 +566,7 @@ def clone_get_equiv(
                 # An orphan: a constant or an undeclared owner-less variable.
                 memo[inp] = inp.clone() if copy_orphans else inp
         new_inputs = [memo[i] for i in node.inputs]
-        if all(n.type == o.type for n, o in zip(new_inputs, node.inputs)):
+        if all(n is o or n.type == o.type for n, o in zip(new_inputs, node.inputs)):
             new_node = node.clone()
             new_node.inputs = new_inputs
         else:
@@ -679,11 +687,6 @@ def as_string(
     node_formatter: Callable[[Apply, list[str]], str] | None = None,
 ) -> list[str]:
     """Nested-call strings for ``o``; nodes used more than once print as ``*N -> ...`` then ``*N``."""
-    if node_formatter is None:
-
-        def node_formatter(node: Apply, args: list[str]) -> str:
-            return f"{node.op}({', '.join(args)})"
-
     stop = set(i)
     # Count uses of each node's outputs within the printed graph.
     uses: dict[Apply, int] = {}
@@ -696,54 +699,91 @@ def as_string(
                 uses[inp.owner] = uses.get(inp.owner, 0) + 1
     multi = {n for n, c in uses.items() if c > 1}
     numbers: dict[Apply, int] = {}
-    done: set[Apply] = set()
 
     def leaf(v: Variable) -> bool:
         return v.owner is None or v in stop
 
+    if node_formatter is not None:
+        return [_nested_string(out, leaf, multi, numbers, leaf_formatter, node_formatter) for out in o]
+
+    # Default format, streamed as tokens: nesting strings would copy quadratically.
     results: list[str] = []
     for out in o:
-        # Iterative post-order: each frame is (variable, child strings so far).
-        if leaf(out):
-            results.append(leaf_formatter(out))
-            continue
-        stack: list[tuple[Variable, list[str]]] = [(out, [])]
-        final = ""
-        while stack:
-            var, parts = stack[-1]
-            node = var.owner
+        tokens: list[str] = []
+        # Work items: a variable to describe, or a literal token to emit.
+        work: list[Variable | str] = [out]
+        while work:
+            item = work.pop()
+            if isinstance(item, str):
+                tokens.append(item)
+                continue
+            if leaf(item):
+                tokens.append(leaf_formatter(item))
+                continue
+            node = item.owner
             assert node is not None
-            idxs = f"::{var.index}" if len(node.outputs) > 1 else ""
-            if node in done and not parts:
+            if node in numbers:
+                idxs = f"::{item.index}" if len(node.outputs) > 1 else ""
+                tokens.append(f"*{numbers[node]}{idxs}")
+                continue
+            if node in multi:
+                numbers[node] = len(numbers) + 1
+                tokens.append(f"*{numbers[node]} -> ")
+            tokens.append(f"{node.op}(")
+            work.append(")")
+            for k in range(len(node.inputs) - 1, -1, -1):
+                work.append(node.inputs[k])
+                if k:
+                    work.append(", ")
+        results.append("".join(tokens))
+    return results
+
+
+def _nested_string(
+    out: Variable,
+    leaf: Callable[[Variable], bool],
+    multi: set[Apply],
+    numbers: dict[Apply, int],
+    leaf_formatter: Callable[[Variable], str],
+    node_formatter: Callable[[Apply, list[str]], str],
+) -> str:
+    """`as_string` for a custom node formatter, which needs its children's strings."""
+    if leaf(out):
+        return leaf_formatter(out)
+    # Frames are [variable, child strings, started]; multi-used nodes print once.
+    stack: list[list[Any]] = [[out, [], False]]
+    final = ""
+    while stack:
+        frame = stack[-1]
+        var, parts = frame[0], frame[1]
+        node = var.owner
+        assert node is not None
+        if not frame[2]:
+            if node in numbers:
                 stack.pop()
+                idxs = f"::{var.index}" if len(node.outputs) > 1 else ""
                 s = f"*{numbers[node]}{idxs}"
                 if stack:
                     stack[-1][1].append(s)
                 else:
                     final = s
                 continue
-            if len(parts) < len(node.inputs):
-                if not parts and node in multi and node not in numbers:
-                    numbers[node] = len(numbers) + 1
-                if not parts:
-                    done.add(node)
-                nxt = node.inputs[len(parts)]
-                if leaf(nxt):
-                    parts.append(leaf_formatter(nxt))
-                else:
-                    stack.append((nxt, []))
-                continue
-            if not node.inputs:
-                done.add(node)
-                if node in multi and node not in numbers:
-                    numbers[node] = len(numbers) + 1
-            stack.pop()
-            s = node_formatter(node, parts)
+            frame[2] = True
             if node in multi:
-                s = f"*{numbers[node]} -> {s}"
-            if stack:
-                stack[-1][1].append(s)
+                numbers[node] = len(numbers) + 1
+        if len(parts) < len(node.inputs):
+            nxt = node.inputs[len(parts)]
+            if leaf(nxt):
+                parts.append(leaf_formatter(nxt))
             else:
-                final = s
-        results.append(final)
-    return results
+                stack.append([nxt, [], False])
+            continue
+        stack.pop()
+        s = node_formatter(node, parts)
+        if node in multi:
+            s = f"*{numbers[node]} -> {s}"
+        if stack:
+            stack[-1][1].append(s)
+        else:
+            final = s
+    return final

@@ -1,0 +1,65 @@
+"""Developer sessions for the graft monorepo.
+
+Each package's tests run in their own environment holding only that package
+and what it declares, so a missing dependency shows up as a failure here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+# package folder -> (distribution path, tests folder); plugins depend on core.
+PACKAGES: dict[str, tuple[list[str], str]] = {
+    "core": (["packages/core"], "tests/core"),
+}
+TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-benchmark>=4"]
+
+
+@nox.session(name="tests")
+@nox.parametrize("package", list(PACKAGES))
+def tests(session: nox.Session, package: str) -> None:
+    """Run one package's tests against an install of just that package."""
+    dists, folder = PACKAGES[package]
+    session.install(*TEST_DEPS)
+    session.install(*dists)
+    # Run from the tests folder so the source tree is not importable by accident.
+    session.run("python", "-m", "pytest", str(ROOT / folder), "-q", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "packages", "tests", "benchmarks", "examples", "noxfile.py")
+    session.run("ruff", "format", "--check", "packages", "tests", "benchmarks", "examples", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy on graft-core."""
+    session.install("mypy>=1.10", "numpy")
+    session.install("packages/core")
+    session.run("mypy", "packages/core/src/graft")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the guided demo of the core."""
+    session.install("packages/core")
+    session.run("python", str(ROOT / "examples" / "demo.py"))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Rewriting benchmarks (pass --compare-pytensor to also time PyTensor)."""
+    session.install("packages/core")
+    if "--compare-pytensor" in session.posargs:
+        session.install("pytensor")
+    session.run("python", str(ROOT / "benchmarks" / "rewrite_scaling.py"), *session.posargs)
