@@ -1,0 +1,63 @@
+"""NumPy-style symbolic tensors: types, variables, and the ops that act on them.
+
+``import graft.tensor as gt`` gives the PyTensor-like namespace: constructors
+(``gt.matrix("x")``, ``gt.dvector``...), elementwise math (``gt.exp``,
+``gt.sigmoid``...), reductions, products, shape and indexing operations.
+"""
+
+from graft.tensor.type import *  # noqa: F403
+from graft.tensor.type import TensorType, scalars, tensor, vectors, matrices  # noqa: F401
+from graft.tensor.variable import TensorConstant, TensorVariable
+from graft.tensor.basic import (
+    Alloc,
+    NotScalarConstantError,
+    ScalarFromTensor,
+    TensorFromScalar,
+    alloc,
+    as_tensor,
+    as_tensor_variable,
+    cast,
+    constant,
+    expand_dims,
+    fill,
+    full,
+    full_like,
+    get_underlying_scalar_constant_value,
+    get_vector_length,
+    ones,
+    ones_like,
+    scalar_from_tensor,
+    squeeze,
+    tensor_from_scalar,
+    transpose,
+    zeros,
+    zeros_like,
+)
+from graft.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from graft.tensor.math import *  # noqa: F403
+from graft.tensor.math import (  # noqa: F401
+    Argmax,
+    Dot,
+    MatMul,
+    abs,
+    all,
+    any,
+    argmax,
+    argmin,
+    clip,
+    dot,
+    matmul,
+    max,
+    mean,
+    min,
+    outer,
+    prod,
+    round,
+    std,
+    sum,
+    switch,
+    tensordot,
+    var,
+    where,
+)
+from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape, flatten, reshape, shape, shape_i, specify_shape

@@ -1,0 +1,433 @@
+"""Tensor basics: conversion to tensors, constants, casts, allocation and scalar/tensor bridges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graft.graph.basic import Apply, Constant, Variable
+from graft.graph.op import Op
+from graft.scalar.type import ScalarType, get_scalar_type
+from graft.tensor.type import TensorType
+from graft.tensor.variable import TensorConstant, TensorVariable
+
+
+def _default_dtype(x: Any) -> str:
+    arr = np.asarray(x)
+    return arr.dtype.name
+
+
+def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None) -> TensorConstant:
+    """A `TensorConstant` holding ``x`` (as a NumPy array of ``dtype``, else NumPy's default)."""
+    if isinstance(x, TensorConstant) and dtype is None:
+        return x
+    if isinstance(x, Constant):
+        x = x.data
+    if dtype is not None:
+        arr = np.asarray(x)
+        with np.errstate(all="ignore"):
+            conv = arr.astype(dtype)
+        if arr.dtype != conv.dtype and arr.dtype.kind in "biufc" and not np.array_equal(
+            conv, arr, equal_nan=arr.dtype.kind in "fc"
+        ):
+            if not (arr.dtype.kind == "f" and conv.dtype.kind == "f"):
+                raise TypeError(f"constant {x!r} does not fit dtype {np.dtype(dtype).name}")
+        arr = conv
+    else:
+        arr = np.asarray(x)
+        if arr.dtype == object:
+            raise TypeError(f"cannot make a tensor constant from {type(x).__name__} {x!r}")
+    if ndim is not None and arr.ndim != ndim:
+        if arr.ndim > ndim:
+            raise ValueError(f"constant of shape {arr.shape} has more than {ndim} dimensions")
+        arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape)
+    ttype = TensorType(arr.dtype, arr.shape)
+    return TensorConstant(ttype, arr, name=name)
+
+
+def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None) -> TensorVariable:
+    """Convert ``x`` (a tensor variable, scalar variable, number, list or array) to a tensor variable."""
+    if isinstance(x, TensorVariable | TensorConstant):
+        v: Any = x
+    elif isinstance(x, Apply):
+        v = x.default_output()
+    elif isinstance(x, Variable):
+        if isinstance(x.type, ScalarType):
+            v = tensor_from_scalar(x)
+        elif isinstance(x.type, TensorType):
+            v = x
+        else:
+            raise TypeError(f"cannot convert {x} of type {x.type} to a tensor")
+    elif isinstance(x, list | tuple) and any(isinstance(e, Variable) for e in _flatten(x)):
+        v = stack_python(x)
+    else:
+        try:
+            v = constant(x, name=name, dtype=dtype)
+        except TypeError as e:
+            raise TypeError(f"cannot convert {x!r} to a tensor: {e}") from None
+        dtype = None
+    if dtype is not None and v.type.dtype != np.dtype(dtype).name:
+        v = cast(v, dtype)
+    if ndim is not None and v.type.ndim != ndim:
+        if v.type.ndim < ndim:
+            v = pad_left(v, ndim)
+        else:
+            raise ValueError(f"{v} has {v.type.ndim} dimensions, expected {ndim}")
+    return v  # type: ignore[no-any-return]
+
+
+as_tensor = as_tensor_variable
+
+
+def _flatten(x: Any) -> list[Any]:
+    out: list[Any] = []
+    stack = [x]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, list | tuple):
+            stack.extend(e)
+        else:
+            out.append(e)
+    return out
+
+
+def stack_python(x: Sequence[Any]) -> TensorVariable:
+    """Stack a (nested) list mixing variables and numbers along a new first axis."""
+    from graft.tensor.join import stack
+
+    return stack([as_tensor_variable(e) for e in x])  # type: ignore[no-any-return]
+
+
+def pad_left(x: Any, ndim: int) -> TensorVariable:
+    """Add broadcastable leading dimensions to reach ``ndim``."""
+    from graft.tensor.elemwise import DimShuffle
+
+    x = as_tensor_variable(x)
+    k = ndim - x.type.ndim
+    if k <= 0:
+        return x
+    return DimShuffle(x.type.ndim, ["x"] * k + list(range(x.type.ndim)))(x)  # type: ignore[no-any-return]
+
+
+def sum_to_shape_of(g: Any, x: Variable) -> TensorVariable:
+    """Sum ``g`` over the dimensions along which ``x`` was broadcast to match it (gradient helper)."""
+    from graft.tensor.math import sum as tsum
+
+    g = as_tensor_variable(g)
+    xt = x.type
+    assert isinstance(xt, TensorType)
+    if g.type.ndim > xt.ndim:
+        g = tsum(g, axis=tuple(range(g.type.ndim - xt.ndim)))
+    axes = tuple(
+        d for d, (sx, sg) in enumerate(zip(xt.shape, g.type.shape)) if sx == 1 and sg != 1
+    )
+    if axes:
+        g = tsum(g, axis=axes, keepdims=True)
+    if g.type.dtype != xt.dtype:
+        g = cast(g, xt.dtype)
+    if g.type != xt:
+        conv = xt.convert_variable(g)
+        if conv is not None:
+            g = conv
+    return g
+
+
+# ---------------------------------------------------------------------------
+# Casts and scalar <-> tensor
+# ---------------------------------------------------------------------------
+
+
+def cast(x: Any, dtype: Any) -> TensorVariable:
+    """``x`` converted to ``dtype`` (an Elemwise cast; a no-op when already that dtype)."""
+    from graft.scalar.basic import Cast
+    from graft.tensor.elemwise import Elemwise
+
+    x = as_tensor_variable(x)
+    from graft.tensor.type import _norm_dtype
+
+    dt = _norm_dtype(dtype)
+    if x.type.dtype == dt:
+        return x
+    return Elemwise(Cast(dt))(x)  # type: ignore[no-any-return]
+
+
+class TensorFromScalar(Op):
+    """A 0-d tensor from a scalar variable."""
+
+    __props__ = ()
+
+    def make_node(self, s: Any) -> Apply:
+        if not isinstance(getattr(s, "type", None), ScalarType):
+            raise TypeError(f"TensorFromScalar expects a scalar variable, got {s!r}")
+        return Apply(self, [s], [TensorType(s.type.dtype, ())()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = np.asarray(inputs[0], dtype=node.outputs[0].type.numpy_dtype)
+
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
+        return [()]
+
+    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+        return [scalar_from_tensor(output_grads[0])]
+
+
+class ScalarFromTensor(Op):
+    """A scalar variable from a 0-d tensor."""
+
+    __props__ = ()
+
+    def make_node(self, t: Any) -> Apply:
+        t = as_tensor_variable(t)
+        if t.type.ndim != 0:
+            raise TypeError(f"ScalarFromTensor expects a 0-d tensor, got {t.type.ndim}-d {t}")
+        return Apply(self, [t], [get_scalar_type(t.type.dtype)()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = inputs[0][()]
+
+    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+        return [tensor_from_scalar(output_grads[0])]
+
+
+tensor_from_scalar = TensorFromScalar()
+scalar_from_tensor = ScalarFromTensor()
+
+
+# ---------------------------------------------------------------------------
+# Allocation
+# ---------------------------------------------------------------------------
+
+
+def _as_shape_entries(shape: Any) -> list[TensorVariable]:
+    from graft.tensor.shape import Shape
+
+    if isinstance(shape, Variable):
+        sv = as_tensor_variable(shape)
+        if sv.type.ndim == 0:
+            return [sv]
+        if sv.type.ndim != 1:
+            raise TypeError(f"a shape must be a vector or a list of scalars, got {sv.type.ndim}-d {sv}")
+        n = sv.type.shape[0]
+        if n is None:
+            if sv.owner is not None and isinstance(sv.owner.op, Shape):
+                n = sv.owner.inputs[0].type.ndim
+            else:
+                raise ValueError(f"the length of shape vector {sv} must be known statically")
+        return [sv[i] for i in range(n)]
+    if isinstance(shape, int | np.integer):
+        shape = (shape,)
+    out = []
+    for i, s in enumerate(shape):
+        v = as_tensor_variable(s)
+        if v.type.ndim != 0 or v.type.dtype not in (
+            "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"
+        ):
+            raise TypeError(f"shape entry {i} must be an integer scalar, got {s!r} ({v.type})")
+        out.append(v if v.type.dtype == "int64" else cast(v, "int64"))
+    return out
+
+
+def _static_dim(v: Variable) -> int | None:
+    if isinstance(v, TensorConstant):
+        return int(v.data)
+    return None
+
+
+class Alloc(Op):
+    """``alloc(value, *shape)``: an array of ``shape`` filled with ``value`` (broadcast)."""
+
+    __props__ = ()
+
+    def make_node(self, value: Any, *shape: Any) -> Apply:
+        v = as_tensor_variable(value)
+        sh = _as_shape_entries(shape)
+        if v.type.ndim > len(sh):
+            raise ValueError(f"Alloc: value with {v.type.ndim} dims cannot fill shape of {len(sh)} dims")
+        static = tuple(_static_dim(s) for s in sh)
+        for vs, ss in zip(reversed(v.type.shape), reversed(static)):
+            if vs is not None and vs != 1 and ss is not None and vs != ss:
+                raise ValueError(f"Alloc: value of static shape {v.type.shape} cannot fill {static}")
+        return Apply(self, [v, *sh], [TensorType(v.type.dtype, static)()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        v, *sh = inputs
+        shape = tuple(int(s) for s in sh)
+        out = np.empty(shape, dtype=node.outputs[0].type.numpy_dtype)
+        out[...] = v
+        output_storage[0][0] = out
+
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
+        return [tuple(node.inputs[1:])]
+
+    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+        from graft.gradient import disconnected_type
+
+        v = inputs[0]
+        g = sum_to_shape_of(output_grads[0], v)
+        return [g] + [disconnected_type() for _ in inputs[1:]]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True]] + [[False] for _ in node.inputs[1:]]
+
+    def do_constant_folding(self, fgraph: Any, node: Apply) -> bool:
+        # Folding would store a possibly huge array in the graph.
+        return False
+
+    def __str__(self) -> str:
+        return "Alloc"
+
+
+alloc = Alloc()
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
+    """An array of ``shape`` filled with ``fill_value``."""
+    if dtype is None:
+        v = as_tensor_variable(fill_value)
+    elif isinstance(fill_value, Variable):
+        v = cast(fill_value, dtype)
+    else:
+        v = constant(fill_value, dtype=dtype)
+    return alloc(v, *_as_shape_entries(shape))  # type: ignore[no-any-return]
+
+
+def zeros(shape: Any, dtype: Any = None) -> TensorVariable:
+    """An array of zeros (``floatX`` by default)."""
+    from graft.tensor.type import _norm_dtype
+
+    return full(shape, 0, _norm_dtype(dtype))
+
+
+def ones(shape: Any, dtype: Any = None) -> TensorVariable:
+    """An array of ones (``floatX`` by default)."""
+    from graft.tensor.type import _norm_dtype
+
+    return full(shape, 1, _norm_dtype(dtype))
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
+    from graft.tensor.math import second
+
+    x = as_tensor_variable(x)
+    dt = x.type.dtype if dtype is None else np.dtype(dtype).name
+    return second(x, constant(fill_value, dtype=dt))  # type: ignore[no-any-return]
+
+
+def zeros_like(x: Any, dtype: Any = None) -> TensorVariable:
+    return full_like(x, 0, dtype)
+
+
+def ones_like(x: Any, dtype: Any = None) -> TensorVariable:
+    return full_like(x, 1, dtype)
+
+
+def fill(model: Any, value: Any) -> TensorVariable:
+    """``value`` broadcast to the shape of ``model``."""
+    from graft.tensor.math import second
+
+    return second(model, value)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------
+# Axis helpers
+# ---------------------------------------------------------------------------
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> TensorVariable:
+    """Permute dimensions (reverse them by default)."""
+    from graft.tensor.elemwise import DimShuffle
+
+    x = as_tensor_variable(x)
+    nd = x.type.ndim
+    if axes is None:
+        axes = tuple(reversed(range(nd)))
+    axes = tuple(int(a) % nd if nd else int(a) for a in axes)
+    if sorted(axes) != list(range(nd)):
+        raise ValueError(f"transpose axes {tuple(axes)} are not a permutation of {nd} dimensions")
+    if axes == tuple(range(nd)):
+        return x
+    return DimShuffle(nd, axes)(x)  # type: ignore[no-any-return]
+
+
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> TensorVariable:
+    """Drop dimensions of (statically known) size 1."""
+    from graft.tensor.elemwise import DimShuffle
+
+    x = as_tensor_variable(x)
+    nd = x.type.ndim
+    if axis is None:
+        drop = [d for d, s in enumerate(x.type.shape) if s == 1]
+    else:
+        drop = [int(a) % nd for a in ((axis,) if isinstance(axis, int) else axis)]
+    for d in drop:
+        if x.type.shape[d] != 1:
+            from graft.tensor.shape import specify_broadcastable
+
+            x = specify_broadcastable(x, d)
+    return DimShuffle(nd, [d for d in range(nd) if d not in drop])(x)  # type: ignore[no-any-return]
+
+
+def expand_dims(x: Any, axis: int | Sequence[int]) -> TensorVariable:
+    """Insert size-1 dimensions at ``axis``."""
+    from graft.tensor.elemwise import DimShuffle
+
+    x = as_tensor_variable(x)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    out_nd = x.type.ndim + len(axes)
+    axes = sorted(a % out_nd for a in axes)
+    order: list[int | str] = []
+    j = 0
+    for d in range(out_nd):
+        if d in axes:
+            order.append("x")
+        else:
+            order.append(j)
+            j += 1
+    return DimShuffle(x.type.ndim, order)(x)  # type: ignore[no-any-return]
+
+
+def get_vector_length(v: Any) -> int:
+    """The static length of a vector, or ValueError."""
+    v = as_tensor_variable(v)
+    if v.type.ndim != 1:
+        raise TypeError(f"{v} is not a vector")
+    if v.type.shape[0] is not None:
+        return int(v.type.shape[0])
+    from graft.tensor.shape import Shape
+
+    if v.owner is not None and isinstance(v.owner.op, Shape):
+        return int(v.owner.inputs[0].type.ndim)
+    raise ValueError(f"the length of {v} is not known statically")
+
+
+def get_underlying_scalar_constant_value(v: Any) -> Any:
+    """The value of ``v`` if it is (a cast/broadcast of) a constant, else raise `NotScalarConstantError`."""
+    seen = v
+    while True:
+        if isinstance(seen, Constant):
+            data = np.asarray(seen.data)
+            if data.size == 1 or (data.size and np.all(data == data.flat[0])):
+                return data.flat[0]
+            raise NotScalarConstantError(f"{v} is not a scalar constant")
+        owner = getattr(seen, "owner", None)
+        if owner is None:
+            raise NotScalarConstantError(f"{v} is not a constant")
+        from graft.tensor.elemwise import DimShuffle, Elemwise
+
+        op = owner.op
+        if isinstance(op, DimShuffle | TensorFromScalar | ScalarFromTensor):
+            seen = owner.inputs[0]
+            continue
+        if isinstance(op, Elemwise) and type(op.scalar_op).__name__ == "Cast":
+            seen = owner.inputs[0]
+            continue
+        if isinstance(op, Elemwise) and str(op.scalar_op) == "second":
+            seen = owner.inputs[1]
+            continue
+        raise NotScalarConstantError(f"{v} is not a constant")
+
+
+class NotScalarConstantError(ValueError):
+    """The variable is not a constant (or not a scalar-valued one)."""
