@@ -73,6 +73,8 @@ def test_instances(dtype):
     assert t == ScalarType(dtype) and hash(t) == hash(ScalarType(dtype))
     assert get_scalar_type(dtype) is t
     assert get_scalar_type(np.dtype(dtype)) is t
+    assert get_scalar_type(np.dtype(dtype).type) is t
+    assert get_scalar_type(t) is t
     v = t("v")
     assert isinstance(v, ScalarVariable) and v.name == "v" and v.type is t
     assert str(v) == "v"
@@ -153,6 +155,7 @@ def test_filter_accepts(value, dtype, expected):
         (2, "bool", ["2", "bool"]),
         (2**64, "uint64", ["18446744073709551616", "uint64"]),
         (1e300, "float32", ["1e+300", "float32"]),
+        (1e300, "complex64", ["1e+300", "complex64"]),
         (10**400, "float64", ["float64"]),
         (1j, "float64", ["1j", "float64"]),
         (np.float64(0.5), "float32", ["0.5", "float32", "allow_downcast"]),

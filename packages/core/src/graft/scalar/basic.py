@@ -314,7 +314,7 @@ class ScalarOp(Op):
         if len(node.outputs) == 1:
             res = (res,)
         for store, r, out in zip(output_storage, res, node.outputs):
-            dtype = out.type.numpy_dtype
+            dtype = out.type.numpy_dtype  # type: ignore[attr-defined]
             if not (isinstance(r, np.generic) and r.dtype == dtype):
                 r = np.asarray(r).astype(dtype)[()]
             store[0] = r
@@ -325,12 +325,12 @@ class ScalarOp(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        out_dtypes = [o.type.dtype for o in outputs]
+        out_dtypes = [_dtype(o) for o in outputs]
         if all(d in discrete_dtypes for d in out_dtypes):
             raw: Sequence[Variable | None] = [None] * len(inputs)
         else:
             if not self.grad_complex_ok and any(
-                v.type.dtype in complex_dtypes for v in (*inputs, *outputs)
+                _dtype(v) in complex_dtypes for v in (*inputs, *outputs)
             ):
                 raise MethodNotDefined(f"the gradient of {self} is not defined for complex values")
             raw = self._grad(list(inputs), outputs[0], output_grads[0])
@@ -376,15 +376,19 @@ def _grad_float_dtype(out_dtypes: Sequence[str]) -> str:
     return "float64"
 
 
+def _dtype(v: Variable) -> str:
+    return v.type.dtype  # type: ignore[attr-defined,no-any-return]
+
+
 def _finish_grad(x: Variable, g: Any, float_dtype: str) -> Variable:
-    xd = x.type.dtype
+    xd = _dtype(x)
     if xd in discrete_dtypes:
         return constant(0, float_dtype)
     if g is None:
         return constant(0, xd)
     if not isinstance(g, Variable):
         return constant(g, xd)
-    if g.type.dtype != xd:
+    if _dtype(g) != xd:
         if isinstance(g, Constant):
             return constant(g.data, xd)
         return cast(g, xd)
@@ -392,7 +396,7 @@ def _finish_grad(x: Variable, g: Any, float_dtype: str) -> Variable:
 
 
 def _zero_like(v: Variable) -> ScalarConstant:
-    return constant(0, v.type.dtype)
+    return constant(0, _dtype(v))
 
 
 # ---------------------------------------------------------------------------
@@ -746,7 +750,7 @@ convert_to_float16, convert_to_float32, convert_to_float64 = (_casts[d] for d in
 convert_to_complex64, convert_to_complex128 = (_casts[d] for d in complex_dtypes)
 
 
-def cast(x: Any, dtype: Any) -> ScalarVariable:
+def cast(x: Any, dtype: Any) -> ScalarVariable | ScalarConstant:
     """``x`` converted to ``dtype``; returns ``x`` itself when it already has it."""
     d = get_scalar_type(dtype).dtype
     x = as_scalar(x)

@@ -372,6 +372,8 @@ class ScalarType(Type):
                 raise _refuse(data, self.dtype, f"out of range [{lo}, {hi}]")
             return dtype.type(value)
         # float or complex dtype: weak Python numbers round, but must not overflow.
+        if type(data) is float and dtype.char in "dD":
+            return dtype.type(data)  # float64/complex128 hold every Python float
         try:
             with np.errstate(over="ignore"):
                 out = dtype.type(data)
@@ -410,18 +412,20 @@ class ScalarType(Type):
 ScalarType.variable_type = ScalarVariable
 ScalarType.constant_type = ScalarConstant
 
-_scalar_types: dict[str, ScalarType] = {}
+_scalar_types: dict[Any, ScalarType] = {}
 
 
 def get_scalar_type(dtype: Any) -> ScalarType:
-    """The (cached, shared) `ScalarType` of ``dtype``."""
-    key = dtype if isinstance(dtype, str) else _dtype_name(dtype)
+    """The (cached, shared) `ScalarType` of ``dtype`` (a name, NumPy dtype or scalar class)."""
     try:
-        return _scalar_types[key]
-    except KeyError:
-        t = ScalarType(key)
-        _scalar_types[key] = _scalar_types[t.dtype] = t
-        return t
+        return _scalar_types[dtype]
+    except (KeyError, TypeError):  # TypeError: unhashable
+        pass
+    t = ScalarType(dtype)
+    t = _scalar_types.setdefault(t.dtype, t)
+    if isinstance(dtype, str | np.dtype | type):
+        _scalar_types[dtype] = t
+    return t
 
 
 float16, float32, float64 = (get_scalar_type(d) for d in float_dtypes)
@@ -439,7 +443,7 @@ continuous_types = float_types + complex_types
 all_types = discrete_types + continuous_types
 
 
-def as_scalar(x: Any, name: str | None = None) -> ScalarVariable:
+def as_scalar(x: Any, name: str | None = None) -> ScalarVariable | ScalarConstant:
     """``x`` as a scalar graph variable.
 
     Scalar variables pass through. Numbers become a `ScalarConstant` with the
@@ -484,7 +488,7 @@ def constant(x: Any, dtype: Any = None, name: str | None = None) -> ScalarConsta
     if dtype is None:
         if isinstance(x, Variable):
             raise TypeError(f"constant() needs a value, got the variable {x}")
-        return as_scalar(x, name)  # type: ignore[return-value]
+        return as_scalar(x, name)  # type: ignore[return-value]  # a number gives a constant
     t = get_scalar_type(dtype)
     try:
         return ScalarConstant(t, x, name=name)
@@ -499,18 +503,33 @@ def constant(x: Any, dtype: Any = None, name: str | None = None) -> ScalarConsta
         raise
 
 
+def _weak_dtype(base: np.dtype, x: Any) -> np.dtype:
+    """NumPy's (NEP 50) dtype for the weak Python number ``x`` next to ``base``."""
+    kind = base.kind
+    # Fast paths for the common cases; np.result_type is the reference.
+    if type(x) is float and kind in "fc":
+        return base
+    if type(x) is int and kind in "iufc":
+        return base
+    return np.result_type(base, x)
+
+
 def _convert_inputs(inputs: Sequence[Any], group: Sequence[int] | None) -> list[Variable]:
     """Variables for ``inputs``; weak Python numbers in ``group`` adopt the group's dtype."""
     out: list[Any] = [None if _is_weak(x) else as_scalar(x) for x in inputs]
+    if all(o is not None for o in out):
+        return out
     idx = range(len(inputs)) if group is None else group
-    strong = [out[i].type.dtype for i in idx if out[i] is not None]
-    base = np.result_type(*strong) if strong else None
+    strong = [out[i].type.numpy_dtype for i in idx if out[i] is not None]
+    base = None
+    if strong:
+        base = strong[0] if len(strong) == 1 else np.result_type(*strong)
     for i, x in enumerate(inputs):
         if out[i] is not None:
             continue
         if base is not None and i in idx:
             try:
-                out[i] = constant(x, np.result_type(base, x))
+                out[i] = constant(x, _weak_dtype(base, x))
                 continue
             except TypeError:
                 pass  # does not fit: fall back to the strong default dtype
