@@ -21,6 +21,35 @@ from graft.graph.utils import MissingInputError
 
 ClientType = tuple[Union[Apply, Literal["output"]], int]
 
+class ClientList(list):  # type: ignore[type-arg]
+    """The ``(node, input_index)`` pairs using a variable; removal is O(1).
+
+    Entries are unique, and their order carries no meaning: removing one moves
+    the last entry into its place, so a variable with many users (a weight
+    shared by thousands of nodes) does not make rewriting quadratic.
+    """
+
+    __slots__ = ("_pos",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pos: dict[Any, int] = {}
+
+    def append(self, client: Any) -> None:
+        self._pos[client] = len(self)
+        super().append(client)
+
+    def remove(self, client: Any) -> None:
+        idx = self._pos.pop(client)
+        last = super().pop()
+        if idx < len(self):
+            self[idx] = last
+            self._pos[last] = idx
+
+    def __contains__(self, client: object) -> bool:
+        return client in self._pos
+
+
 _CALLBACKS = ("on_import", "on_prune", "on_change_input", "validate", "on_detach", "orderings")
 
 
@@ -72,7 +101,7 @@ class FunctionGraph:
         self.variables: set[Variable] = set()
         self.inputs: list[Variable] = []
         self.outputs: list[Variable] = []
-        self.clients: dict[Variable, list[ClientType]] = {}
+        self.clients: dict[Variable, ClientList] = {}
         self.update_mapping = update_mapping
         self.profile: Any = None
         self._toposort_cache: list[Apply] | None = None
@@ -102,7 +131,8 @@ class FunctionGraph:
         self.clients[var].append(("output", len(self.outputs) - 1))
 
     def setup_var(self, var: Variable) -> None:
-        self.clients.setdefault(var, [])
+        if var not in self.clients:
+            self.clients[var] = ClientList()
 
     def get_clients(self, var: Variable) -> list[ClientType]:
         return self.clients[var]
@@ -165,11 +195,12 @@ class FunctionGraph:
             self.apply_nodes.add(node)
             for out in node.outputs:
                 if out not in clients:
-                    clients[out] = []
+                    clients[out] = ClientList()
                 variables.add(out)
             for i, inp in enumerate(node.inputs):
                 if inp not in variables:
-                    clients.setdefault(inp, [])
+                    if inp not in clients:
+                        clients[inp] = ClientList()
                     variables.add(inp)
                 clients[inp].append((node, i))
             if on_import:
@@ -190,11 +221,7 @@ class FunctionGraph:
         while stack:
             v, client = stack.pop()
             lst = clients[v]
-            # Clients are usually removed newest-first, so search from the end.
-            for j in range(len(lst) - 1, -1, -1):
-                if lst[j] == client:
-                    del lst[j]
-                    break
+            lst.remove(client)
             if lst:
                 continue
             node = v.owner
