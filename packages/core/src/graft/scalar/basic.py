@@ -138,6 +138,12 @@ class VecFunc:
 
     Called like a ufunc: arrays (or scalars) in, broadcast result out, 0-d
     results unwrapped to NumPy scalars, optional ``out=`` array.
+
+    Example::
+
+        f = VecFunc(lambda x: np.where(x > 0, x, 0.0), 1, "relu")
+        f(np.array([-1.0, 2.0]))        # array([0., 2.])
+        f(np.float32(-3.0))             # np.float64(0.0), a NumPy scalar
     """
 
     def __init__(self, fn: Callable[..., Any], nin: int, name: str) -> None:
@@ -162,6 +168,11 @@ class VariadicUfunc:
     Inputs are cast to the result dtype first, so ``int8 + int8 + float32``
     does not wrap around in int8. Two inputs call the ufunc directly;
     ``.ufunc`` is the binary ufunc (for reductions).
+
+    Example::
+
+        f = VariadicUfunc(np.add)
+        f(np.int8([100]), np.int8([100]), np.float32([0.5]))   # array([200.5], float32)
     """
 
     def __init__(self, ufunc: np.ufunc) -> None:
