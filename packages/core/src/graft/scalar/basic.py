@@ -143,7 +143,7 @@ class VecFunc:
 
         f = VecFunc(lambda x: np.where(x > 0, x, 0.0), 1, "relu")
         f(np.array([-1.0, 2.0]))        # array([0., 2.])
-        f(np.float32(-3.0))             # np.float64(0.0), a NumPy scalar
+        f(np.float32(-3.0))             # np.float32(0.0), a NumPy scalar
     """
 
     def __init__(self, fn: Callable[..., Any], nin: int, name: str) -> None:
