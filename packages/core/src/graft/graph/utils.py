@@ -75,9 +75,22 @@ class Props:
         return not self.__eq__(other)
 
     def __hash__(self) -> int:
-        if not self.__props__:
-            return hash(type(self))
-        return hash((type(self), self._props()))
+        # Ops and types are immutable, and dispatch hashes them constantly: cache it.
+        d = getattr(self, "__dict__", None)
+        if d is not None:
+            h = d.get("_props_hash")
+            if h is not None:
+                return h  # type: ignore[no-any-return]
+        h = hash((type(self), self._props())) if self.__props__ else hash(type(self))
+        if d is not None:
+            d["_props_hash"] = h
+        return h
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The cached hash depends on this process's type ids: never pickle it.
+        state = dict(getattr(self, "__dict__", {}))
+        state.pop("_props_hash", None)
+        return state
 
     def __str__(self) -> str:
         name = getattr(self, "name", None) or type(self).__name__
