@@ -225,6 +225,7 @@ class Apply(_SlotState):
                 f"{self.op} takes {len(self.inputs)} inputs, clone got {len(inputs)}"
             )
         if strict:
+            checked = []
             for i, (new, old) in enumerate(zip(inputs, self.inputs)):
                 if new.type != old.type:
                     converted = old.type.convert_variable(new)
@@ -233,8 +234,10 @@ class Apply(_SlotState):
                             f"cannot clone {self.op} with input {i} of type {new.type}; "
                             f"expected {old.type}"
                         )
+                    new = converted
+                checked.append(new)
             cp = self.clone()
-            cp.inputs = list(inputs)
+            cp.inputs = checked
             return cp
         new_node = self.op.make_node(*inputs)
         if self._tag is not None:
@@ -279,7 +282,7 @@ class Variable(_SlotState):
         self.owner = owner
         self.index = index
         if name is not None and not isinstance(name, str):
-            raise TypeError(f"variable name must be a str, got {type(name).__name__}")
+            raise TypeError(f"variable name must be a str, got {name.__class__.__name__}")
         self.name = name
         self._tag: Scratchpad | None = None
 

@@ -613,11 +613,11 @@ class WalkingGraphRewriter(NodeProcessingGraphRewriter):
         if prof is None:
             return
         _, nb, n_start, n_end, io_t, loop_t, callback_time = prof[:7]
-        print(f"{blanc}WalkingGraphRewriter", file=stream)
-        print(f"{blanc}  nb_node (start, end, changed) ({n_start}, {n_end}, {nb})", file=stream)
-        print(f"{blanc}  init io_toposort {io_t}", file=stream)
-        print(f"{blanc}  loop time {loop_t}", file=stream)
-        print(f"{blanc}  callback_time {callback_time}", file=stream)
+        print(f"{blanc} WalkingGraphRewriter", file=stream)
+        print(f"{blanc}   nb_node (start, end, changed) ({n_start}, {n_end}, {nb})", file=stream)
+        print(f"{blanc}   init io_toposort {io_t}", file=stream)
+        print(f"{blanc}   loop time {loop_t}", file=stream)
+        print(f"{blanc}   callback_time {callback_time}", file=stream)
 
     def __str__(self) -> str:
         return getattr(self, "name", None) or f"WalkingGraphRewriter({self.node_rewriter})"
@@ -748,9 +748,13 @@ class MergeOptimizer(GraphRewriter):
     def print_profile(cls, stream: TextIO, prof: Any, level: int = 0) -> None:
         nb_fail, replace_time, validate_time, callback_time, _, nb_merged, nb_atomic = prof
         blanc = "    " * level
-        print(f"{blanc}MergeOptimizer", file=stream)
-        print(f"{blanc}  nb fail={nb_fail:5d} merged={nb_merged:5d} constant={nb_atomic:5d}", file=stream)
-        print(f"{blanc}  time replace={replace_time:2.2f} validate={validate_time or 0:2.2f} callback={callback_time or 0:2.2f}", file=stream)
+        print(f"{blanc} MergeOptimizer", file=stream)
+        print(f"{blanc}   nb fail={nb_fail:5d} merged={nb_merged:5d} constant={nb_atomic:5d}", file=stream)
+        print(
+            f"{blanc}   time replace={replace_time:2.2f} validate={validate_time or 0:2.2f} "
+            f"callback={callback_time or 0:2.2f}",
+            file=stream,
+        )
 
 
 # Imported last: these modules build on the classes above.
