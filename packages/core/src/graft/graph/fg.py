@@ -254,26 +254,21 @@ class FunctionGraph:
         check: bool = True,
     ) -> None:
         """Make input ``i`` of ``node`` (or output ``i`` when node is "output") be ``new_var``."""
-        if node == "output":
-            r = self.outputs[i]
-            if check and not r.type.is_super(new_var.type):
-                raise TypeError(
-                    f"cannot replace output {i} ({r}, type {r.type}) by {new_var} "
-                    f"of incompatible type {new_var.type}"
-                )
-            self.outputs[i] = new_var
-        else:
-            assert isinstance(node, Apply)
-            r = node.inputs[i]
-            if check and not r.type.is_super(new_var.type):
-                raise TypeError(
-                    f"cannot replace input {i} of {node.op} ({r}, type {r.type}) by {new_var} "
-                    f"of incompatible type {new_var.type}"
-                )
-            node.inputs[i] = new_var
+        r = self.outputs[i] if node == "output" else node.inputs[i]  # type: ignore[union-attr]
+        if check and not r.type.is_super(new_var.type):
+            where = f"output {i}" if node == "output" else f"input {i} of {node.op}"  # type: ignore[union-attr]
+            raise TypeError(
+                f"cannot replace {where} ({r}, type {r.type}) by {new_var} "
+                f"of incompatible type {new_var.type}"
+            )
         if r is new_var:
             return
+        # Import first: if new_var needs a missing input, the graph is left untouched.
         self.import_var(new_var, reason=reason, import_missing=import_missing)
+        if node == "output":
+            self.outputs[i] = new_var
+        else:
+            node.inputs[i] = new_var  # type: ignore[union-attr]
         self.clients[new_var].append((node, i))
         self.remove_client(r, (node, i), reason=reason)
         self._toposort_cache = None
