@@ -1,0 +1,66 @@
+"""Reverse-mode differentiation of graphs: `grad`, `Lop`, `Rop`, `jacobian`, `hessian`.
+
+`grad` walks the graph between a scalar cost and the variables asked for in
+reverse topological order, calling each node's ``op.L_op(inputs, outputs,
+output_grads)`` once, and sums the contributions that reach each variable.
+The walk is iterative: graphs of any depth can be differentiated.
+
+Two special types mark gradients that are not ordinary values:
+
+- `DisconnectedType` (variables from ``disconnected_type()``): an Op returns
+  one for an input that its outputs do not depend on (``Shape``'s input, the
+  shape inputs of ``Alloc``); it is not a zero, it is "no path".
+- `NullType` (from `grad_undefined` / `grad_not_implemented`): the gradient
+  exists as a path but has no value; `grad` raises `NullTypeGradError`
+  (naming the Op and the reason) only if one reaches a requested variable.
+
+Example::
+
+    import graft.tensor as gt
+    from graft.gradient import grad
+
+    x = gt.dvector("x")
+    cost = (x ** 2).sum()
+    gx = grad(cost, x)          # 2 * x, as a graph
+"""
+
+from graft.gradient.core import grad
+from graft.gradient.derived import Lop, Rop, hessian, jacobian
+from graft.gradient.ops import (
+    ConsiderConstant,
+    DisconnectedGrad,
+    ZeroGrad,
+    consider_constant,
+    disconnected_grad,
+    zero_grad,
+)
+from graft.gradient.types import (
+    DisconnectedInputError,
+    DisconnectedType,
+    NullType,
+    NullTypeGradError,
+    disconnected_type,
+    grad_not_implemented,
+    grad_undefined,
+)
+
+__all__ = [
+    "ConsiderConstant",
+    "DisconnectedGrad",
+    "DisconnectedInputError",
+    "DisconnectedType",
+    "Lop",
+    "NullType",
+    "NullTypeGradError",
+    "Rop",
+    "ZeroGrad",
+    "consider_constant",
+    "disconnected_grad",
+    "disconnected_type",
+    "grad",
+    "grad_not_implemented",
+    "grad_undefined",
+    "hessian",
+    "jacobian",
+    "zero_grad",
+]
