@@ -242,6 +242,8 @@ def test_cost_must_be_scalar():
         grad(None, x)
     with pytest.raises(ValueError, match="disconnected_inputs"):
         grad(gt.sum(x), x, disconnected_inputs="loud")
+    with pytest.raises(TypeError, match="consider_constant must be a list"):
+        grad(gt.sum(x), x, consider_constant=x)
 
 
 # ---------------------------------------------------------------------------
@@ -638,6 +640,11 @@ def test_verify_grad_passes_a_right_gradient():
     )
     verify_grad(lambda x: gt.sum(gt.exp(x) ** 2), [RNG.normal(size=3)])
     verify_grad(lambda x: gt.sigmoid(x) * x, [RNG.normal(size=5).astype("float32")], n_tests=1)
+
+
+def test_verify_grad_float32_output_of_float64_input():
+    # A float32 output cannot resolve a 1e-7 step: the step follows the output's dtype.
+    verify_grad(lambda x: gt.cast(x, "float32") * 2.0, [RNG.normal(size=(3, 4))])
 
 
 def test_verify_grad_catches_a_wrong_gradient():

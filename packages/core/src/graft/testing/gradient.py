@@ -69,22 +69,26 @@ class GradientError(ValueError):
 
 
 def numeric_grad(
-    f: Callable[..., Any], pt: Sequence[np.ndarray], eps: float | None = None
+    f: Callable[..., Any],
+    pt: Sequence[np.ndarray],
+    eps: float | Sequence[float | None] | None = None,
 ) -> list[np.ndarray]:
     """Central finite-difference gradient of the scalar function ``f(*pt)`` (float64 arrays).
 
-    Each element is moved by ``±eps`` in its own dtype (default by dtype:
-    1e-7 for float64, 3e-3 for float32) and the difference is divided by the
-    step actually taken after rounding.
+    Each element is moved by ``±eps`` in its own dtype (``eps`` may be one
+    step per input; default by dtype: 1e-7 for float64, 3e-3 for float32)
+    and the difference is divided by the step actually taken after rounding.
 
     Example::
 
         numeric_grad(lambda x: (x ** 2).sum(), [np.array([1.0, 2.0])])  # [array([2., 4.])]
     """
     points = [np.array(p, copy=True) for p in pt]
+    steps = list(eps) if isinstance(eps, Sequence) else [eps] * len(points)
     grads = []
-    for p in points:
-        step = eps if eps is not None else _EPS.get(p.dtype.name, 1e-7)
+    for p, step in zip(points, steps):
+        if step is None:
+            step = _EPS.get(p.dtype.name, 1e-7)
         g = np.zeros(p.shape, dtype="float64")
         flat = p.reshape(-1)  # a view: writing it perturbs the point passed to f
         for k in range(flat.size):
@@ -134,8 +138,10 @@ def verify_grad(
     ``rel_tol`` at every element, for ``n_tests`` random directions.
     Otherwise `GradientError` names the input, the position and the errors.
 
-    Defaults by dtype: ``eps`` 1e-7 (float64) / 3e-3 (float32); tolerances
-    1e-4 (float64) / 1e-2 (float32), the loosest of the inputs and output.
+    Defaults by dtype: ``eps`` 1e-7 (float64) / 3e-3 (float32), the larger of
+    the input's and the output's (a float32 output cannot resolve a 1e-7
+    step); tolerances 1e-4 (float64) / 1e-2 (float32), the loosest of the
+    inputs and output.
     ``out_type`` is the dtype of the random projection (default float64, or
     the output's dtype with ``cast_to_output_type``, which also casts the
     cost to it). ``no_debug_ref`` is accepted for compatibility.
@@ -183,6 +189,10 @@ def verify_grad(
     if rel_tol is None:
         rel_tol = max(_TOL.get(d, _TOL["float64"]) for d in dtypes)
 
+    steps: list[float | None] = [
+        eps if eps is not None else max(_EPS.get(p.dtype.name, 1e-7), _EPS.get(out_dtype, 1e-7))
+        for p in points
+    ]
     out_fn = function(inputs, out, mode=mode, on_unused_input="ignore")
     out_shape = np.shape(out_fn(*points))
     proj_dtype = out_type or (out_dtype if cast_to_output_type else "float64")
@@ -196,7 +206,7 @@ def verify_grad(
         sym = grad(cost, inputs, disconnected_inputs="ignore")
         grad_fn = function(inputs, sym, mode=mode, on_unused_input="ignore")
         analytic = grad_fn(*points)
-        numeric = numeric_grad(cost_fn, points, eps)
+        numeric = numeric_grad(cost_fn, points, steps)
         for i, (a, n) in enumerate(zip(analytic, numeric)):
             _compare(i, np.asarray(a, dtype="float64"), n, abs_tol, rel_tol)
 
