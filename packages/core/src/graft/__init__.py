@@ -19,4 +19,39 @@ from graft import printing
 from graft.configparser import change_flags, config
 from graft.printing import dprint, pprint, pp
 
-__all__ = ["change_flags", "config", "dprint", "pp", "pprint", "printing"]
+# Heavier parts load on first use, keeping ``import graft`` cheap.
+_LAZY = {
+    "function": ("graft.compile", "function"),
+    "shared": ("graft.compile", "shared"),
+    "In": ("graft.compile", "In"),
+    "Out": ("graft.compile", "Out"),
+    "Mode": ("graft.compile", "Mode"),
+    "get_mode": ("graft.compile", "get_mode"),
+    "grad": ("graft.gradient", "grad"),
+    "jacobian": ("graft.gradient", "jacobian"),
+    "hessian": ("graft.gradient", "hessian"),
+    "Lop": ("graft.gradient", "Lop"),
+    "Rop": ("graft.gradient", "Rop"),
+    "tensor": ("graft.tensor", None),
+    "gradient": ("graft.gradient", None),
+    "compile": ("graft.compile", None),
+    "link": ("graft.link", None),
+    "testing": ("graft.testing", None),
+    "plugins": ("graft.plugins", None),
+}
+
+
+def __getattr__(name: str) -> object:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'graft' has no attribute {name!r}") from None
+    import importlib
+
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["change_flags", "config", "dprint", "pp", "pprint", "printing", *_LAZY]
