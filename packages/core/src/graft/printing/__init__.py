@@ -1,6 +1,7 @@
 """Printing graphs: `dprint` (indented tree), `pprint` (math-like text), dot export."""
 
 from graft.printing.debug import debugprint, dprint
+from graft.printing.dot import render_dot, to_dot
 from graft.printing.pretty import (
     FunctionPrinter,
     LeafPrinter,
@@ -25,4 +26,6 @@ __all__ = [
     "dprint",
     "pp",
     "pprint",
+    "render_dot",
+    "to_dot",
 ]

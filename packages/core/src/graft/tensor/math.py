@@ -467,7 +467,23 @@ def _register_printers() -> None:
             args = [pstate.pprinter.process(i, pstate) for i in node.inputs]
             return f"{node.op.scalar_op}({', '.join(args)})"
 
+    class DimShufflePrinter(FunctionPrinter):
+        def process(self, output: Variable, pstate: Any) -> str:
+            node = output.owner
+            assert node is not None
+            op = node.op
+            inner = pstate.pprinter.process(node.inputs[0], pstate)
+            n = op.input_ndim
+            k = len(op.new_order) - n
+            # Broadcast padding is implicit in the math: print the operand itself.
+            if k >= 0 and op.new_order == ("x",) * k + tuple(range(n)):
+                return inner
+            if op.new_order == tuple(reversed(range(n))):
+                return f"{inner}.T"
+            return f"DimShuffle{{{','.join(str(o) for o in op.new_order)}}}({inner})"
+
     pprint.assign(lambda pstate, r: r.owner is not None and isinstance(r.owner.op, Elemwise), ElemwisePrinter())
+    pprint.assign(DimShuffle, DimShufflePrinter())
     pprint.assign(_dot, OperatorPrinter("@", -1, "left"))
     pprint.assign(_matmul, OperatorPrinter("@", -1, "left"))
 
