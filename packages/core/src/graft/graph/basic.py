@@ -316,7 +316,7 @@ class Variable(_SlotState):
 
     def eval(self, inputs_to_values: dict[Variable, Any] | None = None) -> Any:
         """Compile (cached per input set) and evaluate this variable."""
-        from graft.compile.function import function
+        from graft.compile import function
 
         inputs_to_values = inputs_to_values or {}
         key = tuple(inputs_to_values)
