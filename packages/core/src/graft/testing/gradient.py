@@ -142,6 +142,7 @@ def verify_grad(
     the input's and the output's (a float32 output cannot resolve a 1e-7
     step); tolerances 1e-4 (float64) / 1e-2 (float32), the loosest of the
     inputs and output.
+
     ``out_type`` is the dtype of the random projection (default float64, or
     the output's dtype with ``cast_to_output_type``, which also casts the
     cost to it). ``no_debug_ref`` is accepted for compatibility.
@@ -150,7 +151,6 @@ def verify_grad(
 
         verify_grad(lambda a, b: gt.dot(a, b), [np.ones((2, 3)), np.ones(3)])
     """
-    from graft.compile import function
     from graft.gradient import grad
     from graft.tensor.basic import as_tensor_variable, cast, constant
     from graft.tensor.math import sum as tsum
@@ -193,6 +193,8 @@ def verify_grad(
         eps if eps is not None else max(_EPS.get(p.dtype.name, 1e-7), _EPS.get(out_dtype, 1e-7))
         for p in points
     ]
+    from graft.compile import function
+
     out_fn = function(inputs, out, mode=mode, on_unused_input="ignore")
     out_shape = np.shape(out_fn(*points))
     proj_dtype = out_type or (out_dtype if cast_to_output_type else "float64")
