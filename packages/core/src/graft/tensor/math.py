@@ -56,7 +56,10 @@ def where(cond: Any, x: Any = None, y: Any = None) -> Any:
 
 
 def round(x: Any, mode: str = "half_to_even") -> Any:  # noqa: A001
-    """Round to the nearest integer (ties to even, like NumPy)."""
+    """Round to the nearest integer (ties to even, like NumPy); integers are returned as is."""
+    x = as_tensor_variable(x)
+    if x.type.numpy_dtype.kind in "biu":
+        return x
     if mode == "half_to_even":
         return globals()["round_half_to_even"](x)
     if mode == "half_away_from_zero":
@@ -178,7 +181,9 @@ def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, ac
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dtype = np.dtype(dtype).name if dtype is not None else np.mean(np.zeros(1, x.type.dtype)).dtype.name
-    s = sum(x, axis=ax, dtype=out_dtype if out_dtype.startswith(("float", "complex")) else None)
+    # Like NumPy, accumulate float16 in float32 so long sums do not overflow.
+    acc = "float32" if out_dtype == "float16" else out_dtype
+    s = sum(x, axis=ax, dtype=acc if acc.startswith(("float", "complex")) else None)
     res = globals()["true_div"](s, cast(_count(x, ax), out_dtype))
     res = cast(res, out_dtype)
     return _keep(x, res, ax, keepdims)
@@ -196,7 +201,8 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, correct
     out_dtype = m.type.dtype
     total = sum(sq, axis=ax)
     n = cast(_count(x, ax), out_dtype)
-    denom = globals()["sub"](n, ddof) if ddof else n
+    # NumPy clamps the degrees of freedom at zero (giving inf/nan, never a negative variance).
+    denom = globals()["maximum"](globals()["sub"](n, ddof), 0) if ddof else n
     res = globals()["true_div"](total, denom)
     return _keep(x, cast(res, out_dtype), ax, keepdims)
 
