@@ -47,7 +47,7 @@ class ProfileStats:
         self,
         message: str = "",
         atexit_print: bool = False,
-        print_rewriter_profile: bool | None = None,
+        print_rewriter_profile: bool = False,
     ) -> None:
         self.message = message
         self.compile_time = 0.0
@@ -81,11 +81,10 @@ class ProfileStats:
         """Print the function summary, the rewriter profile (if asked) and per-Op tables."""
         file = file or sys.stdout
         self.summary_function(file)
-        show_rw = self.print_rewriter_profile
-        if show_rw is None:
-            from graft.configparser import config
+        from graft.configparser import config
 
-            show_rw = bool(config.profile_optimizer)
+        # Shown when profile_optimizer was on at compile time or is on now.
+        show_rw = self.print_rewriter_profile or bool(config.profile_optimizer)
         if show_rw and self.rewriter is not None:
             self.summary_rewriter(file)
         times = self.apply_times()

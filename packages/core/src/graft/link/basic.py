@@ -183,7 +183,8 @@ class Linker:
     def unsupported_nodes(self, fgraph: FunctionGraph) -> list[Apply]:
         """The nodes of ``fgraph`` whose Op `supports` refuses, in run order."""
         supports = self.supports
-        return [node for node in fgraph.toposort() if not supports(node.op)]
+        bad = {node for node in fgraph.apply_nodes if not supports(node.op)}
+        return [node for node in fgraph.toposort() if node in bad] if bad else []
 
     def check_supported(self, fgraph: FunctionGraph) -> None:
         """Raise `UnsupportedOpError` naming every unsupported Op and where it was built."""
@@ -213,11 +214,24 @@ class Linker:
 # ---------------------------------------------------------------------------
 
 
-def _where(node: Apply) -> str:
+def _frames(node: Apply) -> list[tuple[str, int, str]]:
+    """The user frames recorded in ``node.tag.trace``, outermost first.
+
+    ``trace`` is one ``(file, line, function)`` tuple, or a list of them.
+    """
     trace = getattr(node.tag, "trace", None) if node._tag is not None else None
     if not trace:
+        return []
+    if isinstance(trace, tuple) and len(trace) == 3 and isinstance(trace[1], int):
+        return [trace]
+    return [tuple(f) for f in trace if isinstance(f, tuple | list) and len(f) >= 3]  # type: ignore[misc]
+
+
+def _where(node: Apply) -> str:
+    frames = _frames(node)
+    if not frames:
         return "built by a rewrite or without a recorded user line"
-    filename, lineno, func = trace
+    filename, lineno, func = frames[-1][:3]
     return f'created at File "{filename}", line {lineno}, in {func}'
 
 
@@ -239,14 +253,14 @@ def describe_node(node: Apply, input_values: Sequence[Any] | None = None) -> str
         lines.append(f"  Input dtypes: {[_dtype(v) for v in input_values]}")
     else:
         lines.append(f"  Input types: {[str(v.type) for v in node.inputs]}")
-    trace = getattr(node.tag, "trace", None) if node._tag is not None else None
-    if trace:
-        filename, lineno, func = trace
+    frames = _frames(node)
+    if frames:
         lines.append("  Node created at:")
-        lines.append(f'    File "{filename}", line {lineno}, in {func}')
-        src = linecache.getline(filename, lineno).strip()
-        if src:
-            lines.append(f"      {src}")
+        for filename, lineno, func in (f[:3] for f in frames):
+            lines.append(f'    File "{filename}", line {lineno}, in {func}')
+            src = linecache.getline(filename, lineno).strip()
+            if src:
+                lines.append(f"      {src}")
     else:
         lines.append("  Node created by a rewrite or without a recorded user line.")
     return "\n".join(lines)
