@@ -33,7 +33,7 @@ from graft.graph.op import Op
 from graft.graph.rewriting.basic import graph_rewriter
 from graft.graph.rewriting.db import RewriteDatabaseQuery
 from graft.graph.type import Type
-from graft.graph.utils import MissingInputError
+from graft.graph.utils import InconsistencyError, MissingInputError
 from graft.link.reference import ReferenceLinker
 from graft.scalar import add, exp, float32, float64, int64, log, mul, true_div
 
@@ -495,3 +495,70 @@ def test_collect_graph_order_and_long_chains():
         e = add(mul(e, 1.0), 1.0)
     f = function([x], e, mode="FAST_COMPILE")
     assert f(0.0) == 5000.0
+
+
+# -- in-place Ops ------------------------------------------------------------------
+
+
+class IncInplace(Op):
+    """x += 1, overwriting its input."""
+
+    __props__ = ()
+    destroy_map = {0: [0]}
+
+    def make_node(self, x):
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        x += 1
+        output_storage[0][0] = x
+
+
+def test_inplace_ops_need_accept_inplace_and_mutable_inputs():
+    a = generic("a")
+    with pytest.raises(TypeError, match=r"in-place Op IncInplace .*accept_inplace=True"):
+        function([a], IncInplace()(a))
+    with pytest.raises(InconsistencyError, match="would overwrite the input a in place"):
+        function([a], IncInplace()(a), accept_inplace=True)
+    c = Constant(generic, np.zeros(2))
+    with pytest.raises(InconsistencyError, match="would overwrite the constant"):
+        function([], IncInplace()(c), accept_inplace=True, mode=Mode("py", None))
+    f = function([In(a, mutable=True)], IncInplace()(a), accept_inplace=True)
+    arr = np.zeros(2)
+    out = f(arr)
+    np.testing.assert_array_equal(arr, [1.0, 1.0])  # the caller allowed it
+    np.testing.assert_array_equal(out, [1.0, 1.0])
+    assert out is not arr  # the output aliases an input: copied unless borrowed
+
+
+# -- with tensors -------------------------------------------------------------------
+
+
+def test_tensor_bad_input_and_runtime_errors():
+    gt = pytest.importorskip("graft.tensor")
+    x, y = gt.dmatrix("x"), gt.dvector("y")
+    s = (x + y).sum(axis=0)  # the line the error names
+    f = function([x, y], s)
+    np.testing.assert_allclose(f(np.ones((2, 3)), np.arange(3.0)), [2.0, 4.0, 6.0])
+    with pytest.raises(ValueError) as info:
+        f(np.ones((2, 3)), np.arange(4.0))
+    msg = str(info.value)
+    assert "(2, 3)" in msg and "(1, 4)" in msg and "float64" in msg
+    assert "s = (x + y).sum(axis=0)  # the line the error names" in msg
+    with pytest.raises(TypeError, match=r"input 0 \('x'\), expected type .*float64.*2-d"):
+        f(np.ones(3), np.arange(3.0))
+    v = gt.fvector("v")
+    g = function([v], v * 2)
+    with pytest.raises(TypeError, match=r"input 0 \('v'\), expected type .*float32"):
+        g(np.ones(3))
+    h = function([v], v * 2, allow_input_downcast=True)
+    assert h(np.ones(3)).dtype == np.float32
+
+
+def test_tensor_views_of_inputs_are_copied_unless_borrowed():
+    gt = pytest.importorskip("graft.tensor")
+    x = gt.dmatrix("x")
+    a = np.ones((2, 3))
+    assert not np.shares_memory(function([x], x.T)(a), a)
+    assert np.shares_memory(function([x], Out(x.T, borrow=True))(a), a)
