@@ -61,3 +61,36 @@ from graft.tensor.math import (  # noqa: F401
     where,
 )
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape, flatten, reshape, shape, shape_i, specify_shape
+from graft.tensor.join import (
+    ARange,
+    Eye,
+    Join,
+    MakeVector,
+    Split,
+    arange,
+    concatenate,
+    eye,
+    join,
+    make_vector,
+    repeat,
+    split,
+    stack,
+    tile,
+)
+from graft.tensor.subtensor import (
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+    IncSubtensor,
+    Subtensor,
+    inc_subtensor,
+    set_subtensor,
+    take,
+)
+from graft.tensor.special import LogSoftmax, Softmax, log_softmax, logsumexp, softmax
+from graft.tensor.extra_ops import CumOp, cumprod, cumsum, diff, searchsorted
+from graft.tensor import linalg
+from graft.tensor import sharedvar as _sharedvar  # registers shared() for arrays
+
+nlinalg = slinalg = linalg

@@ -405,12 +405,18 @@ def get_vector_length(v: Any) -> int:
 def get_underlying_scalar_constant_value(v: Any) -> Any:
     """The value of ``v`` if it is (a cast/broadcast of) a constant, else raise `NotScalarConstantError`."""
     seen = v
+    casts: list[str] = []
     while True:
         if isinstance(seen, Constant):
             data = np.asarray(seen.data)
-            if data.size == 1 or (data.size and np.all(data == data.flat[0])):
-                return data.flat[0]
-            raise NotScalarConstantError(f"{v} is not a scalar constant")
+            if not (data.size == 1 or (data.size and np.all(data == data.flat[0]))):
+                raise NotScalarConstantError(f"{v} is not a scalar constant")
+            value = data.flat[0]
+            # Apply the casts we looked through, innermost first.
+            for dtype in reversed(casts):
+                with np.errstate(all="ignore"):
+                    value = np.asarray(value).astype(dtype)[()]
+            return value
         owner = getattr(seen, "owner", None)
         if owner is None:
             raise NotScalarConstantError(f"{v} is not a constant")
@@ -421,9 +427,11 @@ def get_underlying_scalar_constant_value(v: Any) -> Any:
             seen = owner.inputs[0]
             continue
         if isinstance(op, Elemwise) and type(op.scalar_op).__name__ == "Cast":
+            casts.append(owner.outputs[0].type.dtype)
             seen = owner.inputs[0]
             continue
         if isinstance(op, Elemwise) and str(op.scalar_op) == "second":
+            casts.append(owner.outputs[0].type.dtype)
             seen = owner.inputs[1]
             continue
         raise NotScalarConstantError(f"{v} is not a constant")

@@ -268,9 +268,6 @@ class _tensor_py_operators:
     def sqrt(self) -> Any:
         return _m().sqrt(self)
 
-    def nonzero_values(self) -> Any:
-        return self[self.nonzero()]  # type: ignore[attr-defined]
-
 
 class TensorVariable(_tensor_py_operators, Variable):
     """A symbolic array: a `Variable` whose type is a `TensorType`.
