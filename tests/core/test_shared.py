@@ -203,7 +203,7 @@ def test_constructors_newest_first_and_removal():
     finally:
         shared_constructor(int_ctor, remove=True)
         shared_constructor(float_ctor, remove=True)
-    assert shared(3).type is generic
+    assert shared(3).type != int64  # removed (a tensor constructor may take it now)
     with pytest.raises(TypeError, match="takes a value, not a graph Variable"):
         shared(int64("v"))
 

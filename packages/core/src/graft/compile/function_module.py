@@ -222,8 +222,9 @@ class Function:
     `ValueError` naming the input and the expected type. After the call,
     updates are written to their shared variables.
 
-    Setting ``trust_input = True`` skips argument checking and filtering:
-    values must then already be of the right types, in order.
+    Setting ``trust_input = True`` skips filtering: values must then already
+    be of the right types (keywords and defaults still work). A Function is
+    not re-entrant: do not call the same one from two threads at once.
 
     Attributes: ``maker`` (the `FunctionMaker`: ``maker.fgraph``,
     ``maker.inputs``...), ``name``, ``profile`` (a `ProfileStats` or None),
@@ -284,7 +285,7 @@ class Function:
         self._n_out = n_out
         self._single = maker.collected.single_output
         self._trust_input = bool(trust_input)
-        self._call = self._make_call()
+        self._fast = self._make_call()
 
     # -- building the call path ---------------------------------------------
 
@@ -305,7 +306,7 @@ class Function:
     @trust_input.setter
     def trust_input(self, value: bool) -> None:
         self._trust_input = bool(value)
-        self._call = self._make_call()
+        self._fast = self._make_call()
 
     def _make_call(self) -> tuple[Any, ...]:
         # Everything __call__ needs, in one tuple: a single attribute load per call.
@@ -331,7 +332,7 @@ class Function:
             del outs[self._n_out :]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        n_in, checks, run, shared_cells, post, single, profile = self._call
+        n_in, checks, run, shared_cells, post, single, profile = self._fast
         if profile is not None:
             t0 = perf_counter()
         vals: Any = args
