@@ -87,7 +87,9 @@ class Container:
 
 
 def _short(value: Any) -> str:
-    s = repr(value)
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    s = " ".join(repr(value).split())
     return s if len(s) <= 60 else s[:45] + "..." + s[-10:]
 
 
