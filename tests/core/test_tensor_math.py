@@ -76,7 +76,9 @@ def check_infer_shape(outputs, givens):
 
 def var_like(a, name="x", static=False):
     a = np.asarray(a)
-    return gt.tensor(name, dtype=a.dtype.name, shape=a.shape if static else (None,) * a.ndim)
+    # Size-1 dimensions are declared broadcastable, as graft requires for broadcasting.
+    shape = a.shape if static else tuple(1 if s == 1 else None for s in a.shape)
+    return gt.tensor(name, dtype=a.dtype.name, shape=shape)
 
 
 def assert_same(res, expected, rtol=None, atol=0.0):

@@ -461,7 +461,7 @@ def _symbolize_adv(idx, which):
     for k, e in enumerate(idx):
         if which[k % len(which)] and isinstance(e, np.ndarray | int):
             v = np.asarray(e, dtype=np.asarray(e).dtype)
-            var = gt.tensor(dtype=v.dtype, shape=(None,) * v.ndim)
+            var = gt.tensor(dtype=v.dtype, shape=tuple(1 if n == 1 else None for n in v.shape))
             givens[var] = v
             out.append(var)
         else:

@@ -120,12 +120,15 @@ def sum_to_shape_of(g: Any, x: Variable) -> TensorVariable:
     assert isinstance(xt, TensorType)
     if g.type.ndim > xt.ndim:
         g = tsum(g, axis=tuple(range(g.type.ndim - xt.ndim)))
+    elif g.type.ndim < xt.ndim:
+        g = pad_left(g, xt.ndim)
     axes = tuple(
         d for d, (sx, sg) in enumerate(zip(xt.shape, g.type.shape)) if sx == 1 and sg != 1
     )
     if axes:
         g = tsum(g, axis=axes, keepdims=True)
-    if g.type.dtype != xt.dtype:
+    # Gradients w.r.t. discrete inputs stay floating point (they are zero anyway).
+    if g.type.dtype != xt.dtype and xt.numpy_dtype.kind not in "biu":
         g = cast(g, xt.dtype)
     if g.type != xt:
         conv = xt.convert_variable(g)

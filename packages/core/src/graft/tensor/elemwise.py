@@ -145,6 +145,24 @@ class Elemwise(Op):
             if type(r) is not np.ndarray or r.dtype != dtype:
                 r = np.asarray(r, dtype=dtype)
             store[0] = r
+        if len(inputs) > 1:
+            shape = output_storage[0][0].shape
+            for k, (v, var) in enumerate(zip(inputs, node.inputs)):
+                if v.shape != shape:
+                    self._check_broadcast(k, v.shape, var.type.shape, shape)
+
+    def _check_broadcast(
+        self, k: int, vshape: tuple[int, ...], static: tuple[int | None, ...], out: tuple[int, ...]
+    ) -> None:
+        # Only dimensions known to have size 1 may broadcast: gradients are
+        # summed over exactly those, so anything else would be silently wrong.
+        for d, (s, o) in enumerate(zip(vshape, out)):
+            if s != o and static[d] != 1:
+                raise ValueError(
+                    f"{self}: input {k} has shape {vshape}, which broadcasts along dimension {d} "
+                    f"to {out}, but that dimension is not known to have size 1 (static shape "
+                    f"{_fmt(static)}); declare it, e.g. with shape=(1, ...) or specify_shape"
+                )
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         out_shape: list[Any] = []
@@ -173,8 +191,16 @@ class Elemwise(Op):
         mapping.update(zip(s_out, outputs))
         mapping.update(zip(s_gz, output_grads))
         grads = _scalar_graph_to_elemwise(s_grads, mapping)
-        # Sum over the dimensions each input was broadcast along.
-        return [sum_to_shape_of(g, x) for g, x in zip(grads, inputs)]
+        out = []
+        for g, x in zip(grads, inputs):
+            if g.type.ndim < x.type.ndim or g.owner is None:
+                # A constant gradient (e.g. zero): give it the input's shape.
+                from graft.tensor.math import second
+
+                g = second(x, g)
+            # Sum over the dimensions each input was broadcast along.
+            out.append(sum_to_shape_of(g, x))
+        return out
 
     def __str__(self) -> str:
         if self.name:

@@ -26,7 +26,8 @@ def constant_folding(fgraph: FunctionGraph | None, node: Apply) -> Any:
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
         return False
     op = node.op
-    if not op.do_constant_folding(fgraph, node):
+    # An in-place op would overwrite the constants' data, which users may share.
+    if op.destroy_map or not op.do_constant_folding(fgraph, node):
         return False
     storage: list[list[Any]] = [[None] for _ in node.outputs]
     try:
