@@ -38,7 +38,9 @@ def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", "packages", "tests", "benchmarks", "examples", "noxfile.py")
-    session.run("ruff", "format", "--check", "packages", "tests", "benchmarks", "examples", "noxfile.py")
+    session.run(
+        "ruff", "format", "--check", "packages", "tests", "benchmarks", "examples", "noxfile.py"
+    )
 
 
 @nox.session

@@ -48,7 +48,9 @@ def build(n_terms: int) -> FunctionGraph:
 def run(n_nodes: int) -> tuple[int, int, float]:
     fg = build(max(1, n_nodes // 6))
     start = len(fg.apply_nodes)
-    rw = EquilibriumGraphRewriter([local_div_mul, local_neg_neg, constant_folding], max_use_ratio=10)
+    rw = EquilibriumGraphRewriter(
+        [local_div_mul, local_neg_neg, constant_folding], max_use_ratio=10
+    )
     t0 = time.perf_counter()
     rw.rewrite(fg)
     MergeOptimizer().rewrite(fg)

@@ -50,13 +50,17 @@ def rewriting_tour() -> None:
         return False
 
     local_div_mul = PatternNodeRewriter((true_div, (mul, "a", "b"), "b"), "a", name="a*b/b -> a")
-    local_log1p = PatternNodeRewriter((log, (add, 1.0, "a")), (log1p, "a"), name="log(1+a) -> log1p(a)")
+    local_log1p = PatternNodeRewriter(
+        (log, (add, 1.0, "a")), (log1p, "a"), name="log(1+a) -> log1p(a)"
+    )
     print("before:", fg)
 
     section("3. Merge duplicates, then rewrite to equilibrium")
     pipeline = SequentialGraphRewriter(
         MergeOptimizer(),
-        EquilibriumGraphRewriter([local_neg_neg, local_div_mul, local_log1p], max_use_ratio=10, name="simplify"),
+        EquilibriumGraphRewriter(
+            [local_neg_neg, local_div_mul, local_log1p], max_use_ratio=10, name="simplify"
+        ),
         MergeOptimizer(),
         name="demo_pipeline",
     )

@@ -210,7 +210,7 @@ def test_100k_chain_end_to_end():
     n = 100_000
     x = num("x")
     e = x
-    for i in range(n // 2):
+    for _ in range(n // 2):
         e = neg(neg(add(e, 1.0)))
     assert len(io_toposort([x], [e])) > n
     fg = FunctionGraph([x], [e])

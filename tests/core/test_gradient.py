@@ -586,7 +586,7 @@ def test_deep_chain_has_no_recursion_limit():
     values = {x: xv}
     for node in io_toposort([x], [g]):
         storage = [[None] for _ in node.outputs]
-        ins = [values[v] if v in values else v.data for v in node.inputs]  # noqa: SIM401
+        ins = [values[v] if v in values else v.data for v in node.inputs]
         node.op.perform(node, ins, storage)
         values.update(zip(node.outputs, (s[0] for s in storage)))
     np.testing.assert_allclose(values[g], d, rtol=1e-9)

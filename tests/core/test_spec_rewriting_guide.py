@@ -174,9 +174,9 @@ def test_pattern_rewriter_respects_other_clients():
 
 
 def test_pattern_constraints_and_constants():
+    from graft.graph.basic import Constant
     from graft.graph.fg import FunctionGraph
     from graft.graph.rewriting.basic import PatternNodeRewriter, WalkingGraphRewriter
-    from graft.graph.basic import Constant
     from graft.scalar import log, log1p
 
     x = float64("x")
@@ -201,11 +201,10 @@ def test_pattern_constraints_and_constants():
 def test_unify_reify_and_cons():
     from cons import cons
     from etuples import etuple
+    from etuples.core import ExpressionTuple
     from unification import reify, unify, var
 
-    import graft.graph.rewriting.unify  # noqa: F401
-
-    from etuples.core import ExpressionTuple
+    import graft.graph.rewriting.unify
 
     def pretty(obj):
         # The guide shows IPython's display: etuples as e(...), other objects by repr.
@@ -258,7 +257,9 @@ def test_optdb_examples():
 
     fast_run = optdb.query(RewriteDatabaseQuery(include=["fast_run"]))
     fast_compile = optdb.query(RewriteDatabaseQuery(include=["fast_compile"]))
-    fast_run_no_inplace = optdb.query(RewriteDatabaseQuery(include=["fast_run"], exclude=["inplace"]))
+    fast_run_no_inplace = optdb.query(
+        RewriteDatabaseQuery(include=["fast_run"], exclude=["inplace"])
+    )
     for rw in (fast_run, fast_compile, fast_run_no_inplace):
         assert isinstance(rw, SequentialGraphRewriter)
 

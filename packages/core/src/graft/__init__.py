@@ -17,7 +17,7 @@ import graft.graph.rewriting.utils
 import graft.scalar
 from graft import printing
 from graft.configparser import change_flags, config
-from graft.printing import dprint, pprint, pp
+from graft.printing import dprint, pp, pprint
 
 # Heavier parts load on first use, keeping ``import graft`` cheap.
 _LAZY = {

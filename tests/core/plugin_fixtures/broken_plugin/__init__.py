@@ -1,5 +1,5 @@
 """Fails to import."""
 
-import nonexistent_module_for_graft_tests  # noqa: F401
+import nonexistent_module_for_graft_tests
 
 GRAFT_PLUGIN_API = "1.0"

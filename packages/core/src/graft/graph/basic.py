@@ -146,7 +146,7 @@ class Apply(_SlotState):
         assert node.outputs[0].owner is node
     """
 
-    __slots__ = ("op", "inputs", "outputs", "_tag", "__weakref__")
+    __slots__ = ("__weakref__", "_tag", "inputs", "op", "outputs")
 
     def __init__(self, op: Op, inputs: Sequence[Variable], outputs: Sequence[Variable]) -> None:
         self.op = op
@@ -221,9 +221,7 @@ class Apply(_SlotState):
     def clone_with_new_inputs(self, inputs: Sequence[Variable], strict: bool = True) -> Apply:
         """Copy this node onto ``inputs``; with ``strict=False`` the op re-derives output types."""
         if len(inputs) != len(self.inputs):
-            raise ValueError(
-                f"{self.op} takes {len(self.inputs)} inputs, clone got {len(inputs)}"
-            )
+            raise ValueError(f"{self.op} takes {len(self.inputs)} inputs, clone got {len(inputs)}")
         if strict:
             checked = []
             for i, (new, old) in enumerate(zip(inputs, self.inputs)):
@@ -269,7 +267,7 @@ class Variable(_SlotState):
         assert y.owner.inputs == [x, x] and y.index == 0
     """
 
-    __slots__ = ("type", "owner", "index", "name", "_tag", "__weakref__")
+    __slots__ = ("__weakref__", "_tag", "index", "name", "owner", "type")
 
     def __init__(
         self,
@@ -707,7 +705,9 @@ def as_string(
         return v.owner is None or v in stop
 
     if node_formatter is not None:
-        return [_nested_string(out, leaf, multi, numbers, leaf_formatter, node_formatter) for out in o]
+        return [
+            _nested_string(out, leaf, multi, numbers, leaf_formatter, node_formatter) for out in o
+        ]
 
     # Default format, streamed as tokens: nesting strings would copy quadratically.
     results: list[str] = []

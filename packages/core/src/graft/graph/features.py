@@ -97,7 +97,13 @@ class History(Feature):
         del self.history[fgraph]
 
     def on_change_input(
-        self, fgraph: FunctionGraph, node: Any, i: int, r: Variable, new_r: Variable, reason: Any = None
+        self,
+        fgraph: FunctionGraph,
+        node: Any,
+        i: int,
+        r: Variable,
+        new_r: Variable,
+        reason: Any = None,
     ) -> None:
         h = self.history.get(fgraph)
         if h is not None:
@@ -171,7 +177,9 @@ class ReplaceValidate(History, Validator):
         else:
             self._own_validator = True
         fgraph.replace_validate = (  # type: ignore[attr-defined]
-            lambda r, new_r, reason=None, **kw: self.replace_validate(fgraph, r, new_r, reason, **kw)
+            lambda r, new_r, reason=None, **kw: self.replace_validate(
+                fgraph, r, new_r, reason, **kw
+            )
         )
         fgraph.replace_all_validate = (  # type: ignore[attr-defined]
             lambda repls, reason=None, **kw: self.replace_all_validate(fgraph, repls, reason, **kw)
@@ -191,7 +199,12 @@ class ReplaceValidate(History, Validator):
         del fgraph.replace_all_validate_remove  # type: ignore[attr-defined]
 
     def replace_validate(
-        self, fgraph: FunctionGraph, r: Variable, new_r: Variable, reason: Any = None, **kwargs: Any
+        self,
+        fgraph: FunctionGraph,
+        r: Variable,
+        new_r: Variable,
+        reason: Any = None,
+        **kwargs: Any,
     ) -> None:
         self.replace_all_validate(fgraph, [(r, new_r)], reason=reason, **kwargs)
 
@@ -282,7 +295,13 @@ class PrintListener(Feature):
             print(f"-- pruning: {node}, reason: {reason}")
 
     def on_change_input(
-        self, fgraph: FunctionGraph, node: Any, i: int, r: Variable, new_r: Variable, reason: Any = None
+        self,
+        fgraph: FunctionGraph,
+        node: Any,
+        i: int,
+        r: Variable,
+        new_r: Variable,
+        reason: Any = None,
     ) -> None:
         if self.active:
             print(f"-- changing ({node}.inputs[{i}]) from {r} to {new_r}")

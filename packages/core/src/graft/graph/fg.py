@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from graft.graph.basic import (
     Apply,
@@ -19,7 +19,8 @@ from graft.graph.basic import (
 )
 from graft.graph.utils import MissingInputError
 
-ClientType = tuple[Union[Apply, Literal["output"]], int]
+ClientType = tuple[Apply | Literal["output"], int]
+
 
 class ClientList(list):  # type: ignore[type-arg]
     """The ``(node, input_index)`` pairs using a variable; removal is O(1).
@@ -119,12 +120,16 @@ class FunctionGraph:
         if check and var in self.inputs:
             return
         if var.owner is not None:
-            raise ValueError(f"input {var} is computed by {var.owner.op}; inputs must be owner-less")
+            raise ValueError(
+                f"input {var} is computed by {var.owner.op}; inputs must be owner-less"
+            )
         self.inputs.append(var)
         self.setup_var(var)
         self.variables.add(var)
 
-    def add_output(self, var: Variable, reason: str | None = None, import_missing: bool = False) -> None:
+    def add_output(
+        self, var: Variable, reason: str | None = None, import_missing: bool = False
+    ) -> None:
         """Append ``var`` to the outputs (importing what it needs)."""
         self.outputs.append(var)
         self.import_var(var, reason=reason, import_missing=import_missing)
@@ -180,7 +185,11 @@ class FunctionGraph:
             inputs = self.inputs
             for node in new_nodes:
                 for inp in node.inputs:
-                    if inp.owner is None and inp not in variables and not isinstance(inp, Constant):
+                    if (
+                        inp.owner is None
+                        and inp not in variables
+                        and not isinstance(inp, Constant)
+                    ):
                         if import_missing:
                             self.add_input(inp)
                         elif inp not in inputs:
@@ -390,9 +399,7 @@ class FunctionGraph:
 
     def collect_callbacks(self, name: str, *args: Any) -> dict[Any, Any]:
         """Call ``feature.<name>(self, *args)`` on each feature; map feature → result."""
-        return {
-            f: getattr(f, name)(self, *args) for f in self._features if hasattr(f, name)
-        }
+        return {f: getattr(f, name)(self, *args) for f in self._features if hasattr(f, name)}
 
     # -- queries ----------------------------------------------------------
 
@@ -400,9 +407,7 @@ class FunctionGraph:
         """The graph's nodes in a topological order (cached until the graph changes)."""
         if len(self.apply_nodes) < 2:
             return list(self.apply_nodes)
-        if self._toposort_cache is None or any(
-            True for _ in self._callbacks["orderings"]
-        ):
+        if self._toposort_cache is None or any(True for _ in self._callbacks["orderings"]):
             self._toposort_cache = io_toposort(self.inputs, self.outputs, self.orderings())
         return list(self._toposort_cache)
 
@@ -514,4 +519,3 @@ def _rebuild_fgraph(
     end: Any = None,
 ) -> FunctionGraph:
     return FunctionGraph(inputs, outputs, features, clone=False, update_mapping=update_mapping)
-

@@ -75,9 +75,7 @@ class Op(Props):
             return outs[0]
         return list(outs)
 
-    def perform(
-        self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]
-    ) -> None:
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         """Compute: read ``inputs`` (values), write ``output_storage[i][0]`` for each output."""
         raise MethodNotDefined(f"{self} has no perform implementation")
 

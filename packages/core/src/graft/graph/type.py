@@ -71,9 +71,7 @@ class Type(Props):
             conv = self.convert_variable(other)
             if conv is not None:
                 return conv
-        raise TypeError(
-            f"cannot use {other} of type {other.type} where type {self} is expected"
-        )
+        raise TypeError(f"cannot use {other} of type {other.type} where type {self} is expected")
 
     def make_variable(self, name: str | None = None) -> Variable:
         return self.variable_type(self, None, name=name)

@@ -39,8 +39,10 @@ def _roots(obj: Any) -> list[Variable]:
         for o in obj:
             out.extend(_roots(o))
         return out
-    raise TypeError(f"dprint cannot print {type(obj).__name__}: expected a Variable, Apply, "
-                    "FunctionGraph, Function or a list of them")
+    raise TypeError(
+        f"dprint cannot print {type(obj).__name__}: expected a Variable, Apply, "
+        "FunctionGraph, Function or a list of them"
+    )
 
 
 def debugprint(
@@ -117,4 +119,3 @@ def debugprint(
 
 
 dprint = debugprint
-

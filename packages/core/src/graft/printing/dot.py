@@ -53,7 +53,9 @@ def to_dot(obj: Any, print_type: bool = True, name: str = "graft") -> str:
             style = 'style=filled, fillcolor="#c8dcf0"'
         if print_type:
             label += f"\n{v.type}"
-        lines.append(f"  {vid(v)} [shape=ellipse, label={_quote(label)}{', ' + style if style else ''}];")
+        lines.append(
+            f"  {vid(v)} [shape=ellipse, label={_quote(label)}{', ' + style if style else ''}];"
+        )
 
     for k, node in enumerate(nodes):
         nid = f"n{k}"

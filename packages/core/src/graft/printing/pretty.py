@@ -85,7 +85,9 @@ class PatternPrinter(Printer):
 class FunctionPrinter(Printer):
     """Prints ``name(a, b, ...)`` (the op's name when none is given)."""
 
-    def __init__(self, names: Sequence[str] | None = None, keywords: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, names: Sequence[str] | None = None, keywords: Sequence[str] | None = None
+    ) -> None:
         self.names = list(names) if names else None
         self.keywords = list(keywords or ())
 
@@ -203,7 +205,9 @@ class PPrinter(Printer):
             return self.process(args[0])
         if len(args) == 1 and hasattr(args[0], "maker"):
             return self(args[0].maker.fgraph)
-        raise TypeError(f"pprint expects a Variable, a list of them or a FunctionGraph, got {args!r}")
+        raise TypeError(
+            f"pprint expects a Variable, a list of them or a FunctionGraph, got {args!r}"
+        )
 
 
 pprint = PPrinter()
@@ -242,4 +246,3 @@ def _register_scalar_printers() -> None:
 
 
 _register_scalar_printers()
-

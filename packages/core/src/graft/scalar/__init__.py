@@ -19,9 +19,9 @@ Example::
 
 from graft.scalar import basic as _basic
 from graft.scalar import math as _math
-from graft.scalar.basic import *  # noqa: F403
-from graft.scalar.basic import abs_ as abs  # noqa: F401
-from graft.scalar.basic import bool_ as bool  # noqa: F401
-from graft.scalar.math import *  # noqa: F403
+from graft.scalar.basic import *
+from graft.scalar.basic import abs_ as abs
+from graft.scalar.basic import bool_ as bool
+from graft.scalar.math import *
 
 __all__ = [*_basic.__all__, *_math.__all__]

@@ -5,9 +5,8 @@
 ``gt.sigmoid``...), reductions, products, shape and indexing operations.
 """
 
-from graft.tensor.type import *  # noqa: F403
-from graft.tensor.type import TensorType, scalars, tensor, vectors, matrices  # noqa: F401
-from graft.tensor.variable import TensorConstant, TensorVariable
+from graft.tensor import linalg
+from graft.tensor import sharedvar as _sharedvar  # registers shared() for arrays
 from graft.tensor.basic import (
     Alloc,
     NotScalarConstantError,
@@ -34,8 +33,25 @@ from graft.tensor.basic import (
     zeros_like,
 )
 from graft.tensor.elemwise import CAReduce, DimShuffle, Elemwise
-from graft.tensor.math import *  # noqa: F403
-from graft.tensor.math import (  # noqa: F401
+from graft.tensor.extra_ops import CumOp, cumprod, cumsum, diff, searchsorted
+from graft.tensor.join import (
+    ARange,
+    Eye,
+    Join,
+    MakeVector,
+    Split,
+    arange,
+    concatenate,
+    eye,
+    join,
+    make_vector,
+    repeat,
+    split,
+    stack,
+    tile,
+)
+from graft.tensor.math import *
+from graft.tensor.math import (
     Argmax,
     Dot,
     MatMul,
@@ -60,23 +76,18 @@ from graft.tensor.math import (  # noqa: F401
     var,
     where,
 )
-from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape, flatten, reshape, shape, shape_i, specify_shape
-from graft.tensor.join import (
-    ARange,
-    Eye,
-    Join,
-    MakeVector,
-    Split,
-    arange,
-    concatenate,
-    eye,
-    join,
-    make_vector,
-    repeat,
-    split,
-    stack,
-    tile,
+from graft.tensor.shape import (
+    Reshape,
+    Shape,
+    Shape_i,
+    SpecifyShape,
+    flatten,
+    reshape,
+    shape,
+    shape_i,
+    specify_shape,
 )
+from graft.tensor.special import LogSoftmax, Softmax, log_softmax, logsumexp, softmax
 from graft.tensor.subtensor import (
     AdvancedIncSubtensor,
     AdvancedIncSubtensor1,
@@ -88,9 +99,8 @@ from graft.tensor.subtensor import (
     set_subtensor,
     take,
 )
-from graft.tensor.special import LogSoftmax, Softmax, log_softmax, logsumexp, softmax
-from graft.tensor.extra_ops import CumOp, cumprod, cumsum, diff, searchsorted
-from graft.tensor import linalg
-from graft.tensor import sharedvar as _sharedvar  # registers shared() for arrays
+from graft.tensor.type import *
+from graft.tensor.type import TensorType, matrices, scalars, tensor, vectors
+from graft.tensor.variable import TensorConstant, TensorVariable
 
 nlinalg = slinalg = linalg

@@ -19,7 +19,9 @@ def _default_dtype(x: Any) -> str:
     return arr.dtype.name
 
 
-def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None) -> TensorConstant:
+def constant(
+    x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None
+) -> TensorConstant:
     """A `TensorConstant` holding ``x`` (as a NumPy array of ``dtype``, else NumPy's default)."""
     if isinstance(x, TensorConstant) and dtype is None:
         return x
@@ -29,8 +31,10 @@ def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: An
         arr = np.asarray(x)
         with np.errstate(all="ignore"):
             conv = arr.astype(dtype)
-        if arr.dtype != conv.dtype and arr.dtype.kind in "biufc" and not np.array_equal(
-            conv, arr, equal_nan=arr.dtype.kind in "fc"
+        if (
+            arr.dtype != conv.dtype
+            and arr.dtype.kind in "biufc"
+            and not np.array_equal(conv, arr, equal_nan=arr.dtype.kind in "fc")
         ):
             if not (arr.dtype.kind == "f" and conv.dtype.kind == "f"):
                 raise TypeError(f"constant {x!r} does not fit dtype {np.dtype(dtype).name}")
@@ -47,7 +51,9 @@ def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: An
     return TensorConstant(ttype, arr, name=name)
 
 
-def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None) -> TensorVariable:
+def as_tensor_variable(
+    x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None
+) -> TensorVariable:
     """Convert ``x`` (a tensor variable, scalar variable, number, list or array) to a tensor variable."""
     if isinstance(x, TensorVariable | TensorConstant):
         v: Any = x
@@ -172,7 +178,12 @@ class TensorFromScalar(Op):
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [()]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         return [scalar_from_tensor(output_grads[0])]
 
 
@@ -190,7 +201,12 @@ class ScalarFromTensor(Op):
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = inputs[0][()]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         return [tensor_from_scalar(output_grads[0])]
 
 
@@ -211,7 +227,9 @@ def _as_shape_entries(shape: Any) -> list[TensorVariable]:
         if sv.type.ndim == 0:
             return [sv]
         if sv.type.ndim != 1:
-            raise TypeError(f"a shape must be a vector or a list of scalars, got {sv.type.ndim}-d {sv}")
+            raise TypeError(
+                f"a shape must be a vector or a list of scalars, got {sv.type.ndim}-d {sv}"
+            )
         n = sv.type.shape[0]
         if n is None:
             if sv.owner is not None and isinstance(sv.owner.op, Shape):
@@ -225,7 +243,14 @@ def _as_shape_entries(shape: Any) -> list[TensorVariable]:
     for i, s in enumerate(shape):
         v = as_tensor_variable(s)
         if v.type.ndim != 0 or v.type.dtype not in (
-            "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
         ):
             raise TypeError(f"shape entry {i} must be an integer scalar, got {s!r} ({v.type})")
         out.append(v if v.type.dtype == "int64" else cast(v, "int64"))
@@ -247,11 +272,15 @@ class Alloc(Op):
         v = as_tensor_variable(value)
         sh = _as_shape_entries(shape)
         if v.type.ndim > len(sh):
-            raise ValueError(f"Alloc: value with {v.type.ndim} dims cannot fill shape of {len(sh)} dims")
+            raise ValueError(
+                f"Alloc: value with {v.type.ndim} dims cannot fill shape of {len(sh)} dims"
+            )
         static = tuple(_static_dim(s) for s in sh)
         for vs, ss in zip(reversed(v.type.shape), reversed(static)):
             if vs is not None and vs != 1 and ss is not None and vs != ss:
-                raise ValueError(f"Alloc: value of static shape {v.type.shape} cannot fill {static}")
+                raise ValueError(
+                    f"Alloc: value of static shape {v.type.shape} cannot fill {static}"
+                )
         return Apply(self, [v, *sh], [TensorType(v.type.dtype, static)()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
@@ -264,7 +293,12 @@ class Alloc(Op):
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [tuple(node.inputs[1:])]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.gradient import disconnected_type
 
         v = inputs[0]

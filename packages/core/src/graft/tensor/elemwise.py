@@ -54,7 +54,9 @@ def convert_inputs(inputs: Sequence[Any], group: Sequence[int] | None = None) ->
     return out
 
 
-def broadcast_static_shape(op: Any, shapes: Sequence[tuple[int | None, ...]]) -> tuple[int | None, ...]:
+def broadcast_static_shape(
+    op: Any, shapes: Sequence[tuple[int | None, ...]]
+) -> tuple[int | None, ...]:
     """The static output shape of broadcasting ``shapes`` (equal ranks); a clash is an error naming ``op``."""
     ndim = len(shapes[0])
     out: list[int | None] = []
@@ -75,7 +77,11 @@ def broadcast_static_shape(op: Any, shapes: Sequence[tuple[int | None, ...]]) ->
 
 
 def _fmt(shape: Sequence[int | None]) -> str:
-    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
+    return (
+        "("
+        + ", ".join("?" if s is None else str(s) for s in shape)
+        + (",)" if len(shape) == 1 else ")")
+    )
 
 
 class Elemwise(Op):
@@ -99,7 +105,11 @@ class Elemwise(Op):
         name: str | None = None,
     ) -> None:
         self.scalar_op = scalar_op
-        items = inplace_pattern.items() if isinstance(inplace_pattern, dict) else (inplace_pattern or ())
+        items = (
+            inplace_pattern.items()
+            if isinstance(inplace_pattern, dict)
+            else (inplace_pattern or ())
+        )
         self.inplace_pattern = tuple(sorted((int(o), int(i)) for o, i in items))
         self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
         self.name = name
@@ -179,7 +189,12 @@ class Elemwise(Op):
                 out_shape.append(1)
         return [tuple(out_shape)] * len(node.outputs)
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.tensor.basic import sum_to_shape_of
 
         s_in = [get_scalar_type(v.type.dtype)() for v in inputs]
@@ -205,11 +220,15 @@ class Elemwise(Op):
     def __str__(self) -> str:
         if self.name:
             return self.name
-        tag = ",".join(f"{o}<-{i}" for o, i in self.inplace_pattern) if self.inplace_pattern else ""
+        tag = (
+            ",".join(f"{o}<-{i}" for o, i in self.inplace_pattern) if self.inplace_pattern else ""
+        )
         return f"Elemwise{{{self.scalar_op},{'inplace' if tag else 'no_inplace'}}}"
 
 
-def _scalar_graph_to_elemwise(outputs: Sequence[Variable], mapping: dict[Variable, Variable]) -> list[Variable]:
+def _scalar_graph_to_elemwise(
+    outputs: Sequence[Variable], mapping: dict[Variable, Variable]
+) -> list[Variable]:
     """Rebuild scalar expressions over tensors: each scalar node becomes an `Elemwise`."""
     from graft.tensor.basic import constant
 
@@ -254,13 +273,17 @@ class DimShuffle(Op):
         kept = [o for o in self.new_order if o != "x"]
         for o in kept:
             if not 0 <= int(o) < input_ndim:
-                raise ValueError(f"DimShuffle{self.new_order}: axis {o} out of range for {input_ndim} dims")
+                raise ValueError(
+                    f"DimShuffle{self.new_order}: axis {o} out of range for {input_ndim} dims"
+                )
         if len(set(kept)) != len(kept):
             raise ValueError(f"DimShuffle{self.new_order}: an axis is repeated")
         self.drop = tuple(i for i in range(input_ndim) if i not in kept)
         self.shuffle = tuple(int(o) for o in kept)
         self.augment = tuple(i for i, o in enumerate(self.new_order) if o == "x")
-        self.is_transpose = not self.drop and not self.augment and self.shuffle != tuple(range(input_ndim))
+        self.is_transpose = (
+            not self.drop and not self.augment and self.shuffle != tuple(range(input_ndim))
+        )
 
     def make_node(self, x: Any) -> Apply:
         x = _as_tensor(x)
@@ -277,7 +300,11 @@ class DimShuffle(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
-        res = np.transpose(x, self.shuffle + self.drop) if (self.shuffle + self.drop) != tuple(range(x.ndim)) else x
+        res = (
+            np.transpose(x, self.shuffle + self.drop)
+            if (self.shuffle + self.drop) != tuple(range(x.ndim))
+            else x
+        )
         shape = tuple(1 if o == "x" else x.shape[int(o)] for o in self.new_order)
         output_storage[0][0] = res.reshape(shape) if res.shape != shape else res
 
@@ -285,7 +312,12 @@ class DimShuffle(Op):
         (ish,) = input_shapes
         return [tuple(1 if o == "x" else ish[int(o)] for o in self.new_order)]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         (gz,) = output_grads
         # Undo: drop the added axes (summing them is a no-op for size 1), restore order and drops.
         order: list[int | str] = [
@@ -318,9 +350,18 @@ class CAReduce(Op):
 
     __props__ = ("scalar_op", "axis", "dtype")
 
-    _NP = {"add": np.sum, "mul": np.prod, "maximum": np.max, "minimum": np.min, "and_": np.all, "or_": np.any}
+    _NP = {
+        "add": np.sum,
+        "mul": np.prod,
+        "maximum": np.max,
+        "minimum": np.min,
+        "and_": np.all,
+        "or_": np.any,
+    }
 
-    def __init__(self, scalar_op: ScalarOp, axis: Sequence[int] | int | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self, scalar_op: ScalarOp, axis: Sequence[int] | int | None = None, dtype: Any = None
+    ) -> None:
         self.scalar_op = scalar_op
         if isinstance(axis, int | np.integer):
             axis = (int(axis),)
@@ -373,7 +414,12 @@ class CAReduce(Op):
         axis = range(len(ish)) if self.axis is None else self.axis
         return [tuple(s for d, s in enumerate(ish) if d not in axis)]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.tensor import math as tm
 
         (x,) = inputs
@@ -420,9 +466,14 @@ class CAReduce(Op):
         raise MethodNotDefined(f"{self} has no gradient")
 
     def __str__(self) -> str:
-        name = {"add": "Sum", "mul": "Prod", "maximum": "Max", "minimum": "Min", "and_": "All", "or_": "Any"}.get(
-            str(self.scalar_op), f"CAReduce{{{self.scalar_op}}}"
-        )
+        name = {
+            "add": "Sum",
+            "mul": "Prod",
+            "maximum": "Max",
+            "minimum": "Min",
+            "and_": "All",
+            "or_": "Any",
+        }.get(str(self.scalar_op), f"CAReduce{{{self.scalar_op}}}")
         if self.axis is None:
             return name
         return f"{name}{{axis={list(self.axis)}}}"

@@ -32,7 +32,7 @@ for _name in ps.__all__:
         globals()[_name] = Elemwise(_sop)
         _elemwise_names.append(_name)
 
-abs = Elemwise(ps.abs_)  # noqa: A001
+abs = Elemwise(ps.abs_)
 abs_ = abs
 bitwise_not = invert = Elemwise(ps.invert)
 tensor_copy = Elemwise(ps.identity)
@@ -51,11 +51,13 @@ def switch(cond: Any, ift: Any, iff: Any) -> Any:
 def where(cond: Any, x: Any = None, y: Any = None) -> Any:
     """``np.where(cond, x, y)``."""
     if x is None or y is None:
-        raise TypeError("where(cond) without x and y (nonzero) is not supported; pass both branches")
+        raise TypeError(
+            "where(cond) without x and y (nonzero) is not supported; pass both branches"
+        )
     return where_op(cond, x, y)
 
 
-def round(x: Any, mode: str = "half_to_even") -> Any:  # noqa: A001
+def round(x: Any, mode: str = "half_to_even") -> Any:
     """Round to the nearest integer (ties to even, like NumPy); integers are returned as is."""
     x = as_tensor_variable(x)
     if x.type.numpy_dtype.kind in "biu":
@@ -121,27 +123,36 @@ def _reduce(scalar_op: ScalarOp, x: Any, axis: Any, keepdims: bool, dtype: Any =
     return _keep(x, out, ax, keepdims)
 
 
-def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None) -> Any:  # noqa: A001
+def sum(
+    x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None
+) -> Any:
     """Sum over ``axis`` (all by default); small integers accumulate in int64 like NumPy."""
     return _reduce(ps.add, x, axis, keepdims, dtype)
 
 
-def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None, no_zeros_in_input: bool = False) -> Any:
+def prod(
+    x: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    keepdims: bool = False,
+    acc_dtype: Any = None,
+    no_zeros_in_input: bool = False,
+) -> Any:
     """Product over ``axis``."""
     return _reduce(ps.mul, x, axis, keepdims, dtype)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Maximum over ``axis``."""
     return _reduce(ps.maximum, x, axis, keepdims)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Minimum over ``axis``."""
     return _reduce(ps.minimum, x, axis, keepdims)
 
 
-def all(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """True where all elements along ``axis`` are nonzero."""
     x = as_tensor_variable(x)
     if x.type.dtype != "bool":
@@ -149,7 +160,7 @@ def all(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     return _reduce(ps.and_, x, axis, keepdims)
 
 
-def any(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """True where any element along ``axis`` is nonzero."""
     x = as_tensor_variable(x)
     if x.type.dtype != "bool":
@@ -176,11 +187,17 @@ def _count(x: Variable, axis: tuple[int, ...] | None) -> Any:
     return n
 
 
-def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None) -> Any:
+def mean(
+    x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None
+) -> Any:
     """Arithmetic mean over ``axis`` (float64 for integer inputs, like NumPy)."""
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
-    out_dtype = np.dtype(dtype).name if dtype is not None else np.mean(np.zeros(1, x.type.dtype)).dtype.name
+    out_dtype = (
+        np.dtype(dtype).name
+        if dtype is not None
+        else np.mean(np.zeros(1, x.type.dtype)).dtype.name
+    )
     # Like NumPy, accumulate float16 in float32 so long sums do not overflow.
     acc = "float32" if out_dtype == "float16" else out_dtype
     s = sum(x, axis=ax, dtype=acc if acc.startswith(("float", "complex")) else None)
@@ -189,7 +206,9 @@ def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, ac
     return _keep(x, res, ax, keepdims)
 
 
-def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False) -> Any:
+def var(
+    x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False
+) -> Any:
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
@@ -207,7 +226,9 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, correct
     return _keep(x, cast(res, out_dtype), ax, keepdims)
 
 
-def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False) -> Any:
+def std(
+    x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False
+) -> Any:
     """Standard deviation over ``axis``."""
     return globals()["sqrt"](var(x, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected))
 
@@ -240,7 +261,12 @@ class Argmax(Op):
             return [()]
         return [tuple(s for d, s in enumerate(input_shapes[0]) if d != self.axis)]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.gradient import grad_undefined
 
         return [grad_undefined(self, 0, inputs[0], "argmax/argmin has no gradient")]
@@ -300,8 +326,7 @@ class Dot(Op):
         ky = y.type.shape[0]
         if kx is not None and ky is not None and kx != ky:
             raise ValueError(
-                f"Dot: shapes {x.type.shape} and {y.type.shape} are not aligned "
-                f"({kx} != {ky})"
+                f"Dot: shapes {x.type.shape} and {y.type.shape} are not aligned ({kx} != {ky})"
             )
         shape = x.type.shape[:-1] + y.type.shape[1:]
         dtype = np.result_type(x.type.numpy_dtype, y.type.numpy_dtype).name
@@ -317,7 +342,12 @@ class Dot(Op):
         xs, ys = input_shapes
         return [tuple(xs[:-1]) + tuple(ys[1:])]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         x, y = inputs
         (gz,) = output_grads
         xn, yn = x.type.ndim, y.type.ndim
@@ -371,9 +401,16 @@ class MatMul(Op):
         return Apply(self, [x, y], [TensorType(dtype, (*batch, xs[-2], ys[-1]))()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = np.asarray(np.matmul(*inputs), dtype=node.outputs[0].type.numpy_dtype)
+        output_storage[0][0] = np.asarray(
+            np.matmul(*inputs), dtype=node.outputs[0].type.numpy_dtype
+        )
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.tensor.basic import sum_to_shape_of
 
         x, y = inputs
@@ -488,7 +525,10 @@ def _register_printers() -> None:
                 return f"{inner}.T"
             return f"DimShuffle{{{','.join(str(o) for o in op.new_order)}}}({inner})"
 
-    pprint.assign(lambda pstate, r: r.owner is not None and isinstance(r.owner.op, Elemwise), ElemwisePrinter())
+    pprint.assign(
+        lambda pstate, r: r.owner is not None and isinstance(r.owner.op, Elemwise),
+        ElemwisePrinter(),
+    )
     pprint.assign(DimShuffle, DimShufflePrinter())
     pprint.assign(_dot, OperatorPrinter("@", -1, "left"))
     pprint.assign(_matmul, OperatorPrinter("@", -1, "left"))

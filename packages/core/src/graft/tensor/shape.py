@@ -28,7 +28,12 @@ class Shape(Op):
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [(node.inputs[0].type.ndim,)]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.gradient import disconnected_type
 
         return [disconnected_type()]
@@ -68,7 +73,12 @@ class Shape_i(Op):
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [()]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.gradient import disconnected_type
 
         return [disconnected_type()]
@@ -98,7 +108,9 @@ class SpecifyShape(Op):
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         if x.type.ndim != len(self.shape):
-            raise ValueError(f"{x} has {x.type.ndim} dimensions, specify_shape gave {len(self.shape)}")
+            raise ValueError(
+                f"{x} has {x.type.ndim} dimensions, specify_shape gave {len(self.shape)}"
+            )
         out_shape = []
         for d, (known, spec) in enumerate(zip(x.type.shape, self.shape)):
             if known is not None and spec is not None and known != spec:
@@ -108,14 +120,21 @@ class SpecifyShape(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
-        if x.ndim != len(self.shape) or any(s is not None and s != a for s, a in zip(self.shape, x.shape)):
+        if x.ndim != len(self.shape) or any(
+            s is not None and s != a for s, a in zip(self.shape, x.shape)
+        ):
             raise AssertionError(f"SpecifyShape: expected shape {self.shape}, got {x.shape}")
         output_storage[0][0] = x
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [tuple(s if s is not None else i for s, i in zip(self.shape, input_shapes[0]))]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         return [output_grads[0]]
 
     def __str__(self) -> str:
@@ -127,9 +146,10 @@ def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
     x = as_tensor_variable(x)
     shape = tuple(shape)
     if all(s is None or s == k for s, k in zip(shape, x.type.shape)) and len(shape) == x.type.ndim:
-        if all(s is None for s in shape) or tuple(
-            k if s is None else s for s, k in zip(shape, x.type.shape)
-        ) == x.type.shape:
+        if (
+            all(s is None for s in shape)
+            or tuple(k if s is None else s for s, k in zip(shape, x.type.shape)) == x.type.shape
+        ):
             return x
     return SpecifyShape(shape)(x)  # type: ignore[no-any-return]
 
@@ -164,7 +184,9 @@ class Reshape(Op):
         if isinstance(shp, Constant):
             vals = [int(v) for v in np.asarray(shp.data)]
             if len(vals) != self.ndim:
-                raise ValueError(f"Reshape: shape {vals} has {len(vals)} entries, expected {self.ndim}")
+                raise ValueError(
+                    f"Reshape: shape {vals} has {len(vals)} entries, expected {self.ndim}"
+                )
             static = [v if v >= 0 else None for v in vals]
             known_in = [s for s in x.type.shape]
             if all(s is not None for s in known_in) and -1 not in vals:
@@ -197,7 +219,9 @@ class Reshape(Op):
         try:
             output_storage[0][0] = np.reshape(x, tuple(int(s) for s in shp))
         except ValueError as e:
-            raise ValueError(f"cannot reshape array of shape {x.shape} into {tuple(shp)}: {e}") from None
+            raise ValueError(
+                f"cannot reshape array of shape {x.shape} into {tuple(shp)}: {e}"
+            ) from None
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         x, shp = node.inputs
@@ -206,7 +230,12 @@ class Reshape(Op):
             out.append(s if s is not None else shp[i])
         return [tuple(out)]
 
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]) -> list[Variable]:
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
         from graft.gradient import disconnected_type
 
         x = inputs[0]
@@ -266,4 +295,3 @@ def flatten(x: Any, ndim: int = 1) -> Variable:
         return reshape(x, (-1,))
     dims = [shape_i(x, i) for i in range(ndim - 1)]
     return reshape(x, (*dims, -1))
-

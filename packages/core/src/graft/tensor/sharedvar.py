@@ -41,6 +41,10 @@ def tensor_constructor(
     if arr.dtype == object:
         raise TypeError("object arrays cannot be shared tensors")
     if shape is None:
-        shape = tuple(1 if b else None for b in broadcastable) if broadcastable else (None,) * arr.ndim
+        shape = (
+            tuple(1 if b else None for b in broadcastable) if broadcastable else (None,) * arr.ndim
+        )
     ttype = TensorType(arr.dtype, shape)
-    return TensorSharedVariable(ttype, arr, strict=strict, allow_downcast=allow_downcast, name=name)
+    return TensorSharedVariable(
+        ttype, arr, strict=strict, allow_downcast=allow_downcast, name=name
+    )

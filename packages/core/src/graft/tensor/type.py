@@ -82,16 +82,24 @@ class TensorType(Type):
     def broadcastable(self) -> tuple[bool, ...]:
         return tuple(s == 1 for s in self.shape)
 
-    def clone(self, dtype: Any = None, shape: Sequence[int | None] | None = None, **kw: Any) -> TensorType:
-        return TensorType(self.dtype if dtype is None else dtype, self.shape if shape is None else shape)
+    def clone(
+        self, dtype: Any = None, shape: Sequence[int | None] | None = None, **kw: Any
+    ) -> TensorType:
+        return TensorType(
+            self.dtype if dtype is None else dtype, self.shape if shape is None else shape
+        )
 
-    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.ndarray:
+    def filter(
+        self, data: Any, strict: bool = False, allow_downcast: bool | None = None
+    ) -> np.ndarray:
         dtype = self.numpy_dtype
         if type(data) is np.ndarray and data.dtype == dtype:
             arr = data
         elif strict:
             if not isinstance(data, np.ndarray):
-                raise TypeError(f"expected a numpy.ndarray of {self.dtype}, got {type(data).__name__}")
+                raise TypeError(
+                    f"expected a numpy.ndarray of {self.dtype}, got {type(data).__name__}"
+                )
             raise TypeError(f"expected dtype {self.dtype}, got {data.dtype}")
         else:
             arr = self._convert(data, allow_downcast)
@@ -126,7 +134,9 @@ class TensorType(Type):
         try:
             src = np.asarray(data)
         except Exception as e:
-            raise TypeError(f"cannot convert {type(data).__name__} to an array of {self.dtype}: {e}") from None
+            raise TypeError(
+                f"cannot convert {type(data).__name__} to an array of {self.dtype}: {e}"
+            ) from None
         if src.dtype == object:
             raise TypeError(f"cannot convert {data!r} to an array of {self.dtype}")
         if allow_downcast or np.can_cast(src.dtype, dtype, "safe"):
@@ -151,7 +161,9 @@ class TensorType(Type):
         return all(s is None or s == o for s, o in zip(self.shape, otype.shape))
 
     def in_same_class(self, otype: Type) -> bool:
-        return isinstance(otype, TensorType) and otype.dtype == self.dtype and otype.ndim == self.ndim
+        return (
+            isinstance(otype, TensorType) and otype.dtype == self.dtype and otype.ndim == self.ndim
+        )
 
     def convert_variable(self, var: Variable) -> Variable | None:
         vt = var.type
@@ -241,8 +253,22 @@ _KNOWN_DTYPES = frozenset(
     {"floatX", "float", "int"}
     | {
         np.dtype(t).name
-        for t in "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 "
-        "float64 complex64 complex128".split()
+        for t in [
+            "bool",
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "float16",
+            "float32",
+            "float64",
+            "complex64",
+            "complex128",
+        ]
     }
 )
 
@@ -251,7 +277,13 @@ def _is_dtype_name(s: Any) -> bool:
     return isinstance(s, str) and s in _KNOWN_DTYPES
 
 
-def tensor(*args: Any, dtype: Any = None, shape: Sequence[int | None] | None = None, name: str | None = None, **kw: Any) -> Variable:
+def tensor(
+    *args: Any,
+    dtype: Any = None,
+    shape: Sequence[int | None] | None = None,
+    name: str | None = None,
+    **kw: Any,
+) -> Variable:
     """A tensor variable: ``tensor(dtype, shape, name=...)`` or ``tensor("x", dtype=..., shape=...)``.
 
     A first positional string that is not a dtype name is taken as the name
@@ -323,7 +355,16 @@ _PREFIX = {
     "c": "complex64",
     "z": "complex128",
 }
-_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "row": 2, "col": 2, "tensor3": 3, "tensor4": 4, "tensor5": 5}
+_KINDS = {
+    "scalar": 0,
+    "vector": 1,
+    "matrix": 2,
+    "row": 2,
+    "col": 2,
+    "tensor3": 3,
+    "tensor4": 4,
+    "tensor5": 5,
+}
 _DEFAULTS = {"row": (1, None), "col": (None, 1)}
 
 for _p, _dt in _PREFIX.items():

@@ -132,7 +132,9 @@ class _tensor_py_operators:
     def __iter__(self) -> Any:
         n = self.type.shape[0] if self.ndim else None  # type: ignore[attr-defined]
         if n is None:
-            raise TypeError("cannot iterate over a tensor whose first dimension is not known statically")
+            raise TypeError(
+                "cannot iterate over a tensor whose first dimension is not known statically"
+            )
         return (self[i] for i in range(n))
 
     # -- attributes -----------------------------------------------------------
@@ -206,13 +208,19 @@ class _tensor_py_operators:
         return out
 
     # -- reductions and friends ---------------------------------------------
-    def sum(self, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None) -> Any:
+    def sum(
+        self, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None
+    ) -> Any:
         return _m().sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
-    def prod(self, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None) -> Any:
+    def prod(
+        self, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None
+    ) -> Any:
         return _m().prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None) -> Any:
+    def mean(
+        self, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None
+    ) -> Any:
         return _m().mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
     def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:

@@ -129,7 +129,9 @@ class FromFunctionNodeRewriter(NodeRewriter):
         self.__name__ = self.name or "node_rewriter"
         self.__doc__ = getattr(fn, "__doc__", None)
 
-    def transform(self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kwargs: Any) -> Any:
+    def transform(
+        self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kwargs: Any
+    ) -> Any:
         return self.fn(fgraph, node, *args, **kwargs)
 
     def add_requirements(self, fgraph: FunctionGraph) -> None:
@@ -328,7 +330,9 @@ class SequentialNodeRewriter(NodeRewriter):
             out.extend(t)
         return out
 
-    def transform(self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kwargs: Any) -> Any:
+    def transform(
+        self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kwargs: Any
+    ) -> Any:
         for rw in self.tracker.get_trackers(node.op):
             repl = rw.transform(fgraph, node)
             if repl:
@@ -400,7 +404,9 @@ class OpToRewriterTracker:
 # ---------------------------------------------------------------------------
 
 
-def _warn_failure(exc: Exception, nav: Any, repl_pairs: Any, node_rewriter: Any, node: Any) -> None:
+def _warn_failure(
+    exc: Exception, nav: Any, repl_pairs: Any, node_rewriter: Any, node: Any
+) -> None:
     """Default failure callback: a rewriter bug must not break compilation, but must be seen."""
     if isinstance(exc, InconsistencyError):
         return
@@ -623,7 +629,9 @@ class WalkingGraphRewriter(NodeProcessingGraphRewriter):
         return getattr(self, "name", None) or f"WalkingGraphRewriter({self.node_rewriter})"
 
 
-def in2out(*node_rewriters: NodeRewriter, name: str | None = None, **kwargs: Any) -> WalkingGraphRewriter:
+def in2out(
+    *node_rewriters: NodeRewriter, name: str | None = None, **kwargs: Any
+) -> WalkingGraphRewriter:
     """Walk from inputs to outputs applying ``node_rewriters`` (grouped if several)."""
     rw: NodeRewriter = (
         node_rewriters[0] if len(node_rewriters) == 1 else SequentialNodeRewriter(*node_rewriters)
@@ -634,7 +642,9 @@ def in2out(*node_rewriters: NodeRewriter, name: str | None = None, **kwargs: Any
     return w
 
 
-def out2in(*node_rewriters: NodeRewriter, name: str | None = None, **kwargs: Any) -> WalkingGraphRewriter:
+def out2in(
+    *node_rewriters: NodeRewriter, name: str | None = None, **kwargs: Any
+) -> WalkingGraphRewriter:
     """Walk from outputs to inputs applying ``node_rewriters`` (grouped if several)."""
     rw: NodeRewriter = (
         node_rewriters[0] if len(node_rewriters) == 1 else SequentialNodeRewriter(*node_rewriters)
@@ -648,7 +658,11 @@ def out2in(*node_rewriters: NodeRewriter, name: str | None = None, **kwargs: Any
 class OpKeyGraphRewriter(NodeProcessingGraphRewriter):
     """Applies a node rewriter to the nodes of the op it tracks (found through `NodeFinder`)."""
 
-    def __init__(self, node_rewriter: NodeRewriter, failure_callback: Callable[..., Any] | None = _warn_failure) -> None:
+    def __init__(
+        self,
+        node_rewriter: NodeRewriter,
+        failure_callback: Callable[..., Any] | None = _warn_failure,
+    ) -> None:
         tracks = node_rewriter.tracks()
         if not tracks or len(tracks) != 1 or isinstance(tracks[0], type):
             raise TypeError("OpKeyGraphRewriter needs a node rewriter that tracks one op instance")
@@ -749,7 +763,10 @@ class MergeOptimizer(GraphRewriter):
         nb_fail, replace_time, validate_time, callback_time, _, nb_merged, nb_atomic = prof
         blanc = "    " * level
         print(f"{blanc} MergeOptimizer", file=stream)
-        print(f"{blanc}   nb fail={nb_fail:5d} merged={nb_merged:5d} constant={nb_atomic:5d}", file=stream)
+        print(
+            f"{blanc}   nb fail={nb_fail:5d} merged={nb_merged:5d} constant={nb_atomic:5d}",
+            file=stream,
+        )
         print(
             f"{blanc}   time replace={replace_time:2.2f} validate={validate_time or 0:2.2f} "
             f"callback={callback_time or 0:2.2f}",
@@ -777,8 +794,8 @@ __all__ = [
     "OpToRewriterTracker",
     "PatternNodeRewriter",
     "RemovalNodeRewriter",
-    "Rewriter",
     "RewriteWarning",
+    "Rewriter",
     "SequentialGraphRewriter",
     "SequentialNodeRewriter",
     "SubstitutionNodeRewriter",
@@ -789,4 +806,3 @@ __all__ = [
     "out2in",
     "raise_on_failure",
 ]
-

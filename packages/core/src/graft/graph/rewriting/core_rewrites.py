@@ -46,6 +46,4 @@ def constant_folding(fgraph: FunctionGraph | None, node: Apply) -> Any:
 def register(registry: Any) -> None:
     """Register core's rewrites through a plugin ``RewriteRegistry``."""
     for db in ("canonicalize", "stabilize", "specialize"):
-        registry.register(
-            "constant_folding", constant_folding, "fast_run", "fast_compile", db=db
-        )
+        registry.register("constant_folding", constant_folding, "fast_run", "fast_compile", db=db)

@@ -60,12 +60,16 @@ class KanrenRelationSub(NodeRewriter):
         chosen = self.results_filter(results)
         if chosen is None or chosen is False:
             return False
-        outs = [eval_if_etuple(c) for c in chosen] if isinstance(chosen, list) else [
-            eval_if_etuple(chosen)
-        ]
+        outs = (
+            [eval_if_etuple(c) for c in chosen]
+            if isinstance(chosen, list)
+            else [eval_if_etuple(chosen)]
+        )
         if len(outs) != 1 or not isinstance(outs[0], Variable) or outs[0] is input_expr:
             return False
         return {input_expr: outs[0]}
 
     def __str__(self) -> str:
-        return f"KanrenRelationSub({getattr(self.kanren_relation, '__name__', self.kanren_relation)})"
+        return (
+            f"KanrenRelationSub({getattr(self.kanren_relation, '__name__', self.kanren_relation)})"
+        )

@@ -165,9 +165,7 @@ class PatternNodeRewriter(NodeRewriter):
         if isinstance(self.in_pattern, tuple):
             self.op = self.in_pattern[0]
         elif isinstance(in_pattern, dict | str) or not isinstance(self.in_pattern, tuple):
-            raise TypeError(
-                f"in_pattern must be a tuple (op, args...), got {in_pattern!r}"
-            )
+            raise TypeError(f"in_pattern must be a tuple (op, args...), got {in_pattern!r}")
         self.allow_multiple_clients = allow_multiple_clients
         self.name = name
         self._tracks = list(tracks)
@@ -180,7 +178,12 @@ class PatternNodeRewriter(NodeRewriter):
         return [self.op]
 
     def _match(
-        self, fgraph: FunctionGraph | None, pattern: Any, var: Variable, subst: dict[_LVar, Variable], top: bool
+        self,
+        fgraph: FunctionGraph | None,
+        pattern: Any,
+        var: Variable,
+        subst: dict[_LVar, Variable],
+        top: bool,
     ) -> bool:
         if isinstance(pattern, _LVar):
             bound = subst.get(pattern)

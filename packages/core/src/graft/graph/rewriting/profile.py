@@ -19,7 +19,10 @@ def print_profile(stream: TextIO | None, rewriter: Any, prof: Any, level: int = 
     stream = stream or sys.stdout
     printer = getattr(type(rewriter), "print_profile", None)
     if printer is None or prof is None:
-        print(f"{'    ' * level} {type(rewriter).__name__} {_name(rewriter)}: no profile", file=stream)
+        print(
+            f"{'    ' * level} {type(rewriter).__name__} {_name(rewriter)}: no profile",
+            file=stream,
+        )
         return
     printer(stream, prof, level)
 
@@ -60,11 +63,19 @@ def print_equilibrium_profile(stream: TextIO, prof: Any, level: int = 0) -> None
     print(f"{blanc}   nb nodes (start, end,  max) {n_start} {n_end} {n_max}", file=stream)
     print(f"{blanc}   time io_toposort {sum(prof.io_toposort_timing):.3f}s", file=stream)
     print(f"{blanc}   time in node rewriters {node_time:.3f}s", file=stream)
-    print(f"{blanc}   time in graph rewriters {sum(prof.global_rewriter_timing):.3f}s", file=stream)
+    print(
+        f"{blanc}   time in graph rewriters {sum(prof.global_rewriter_timing):.3f}s", file=stream
+    )
     if prof.final_rewriter_timing:
-        print(f"{blanc}   time in final rewriters {sum(prof.final_rewriter_timing):.3f}s", file=stream)
+        print(
+            f"{blanc}   time in final rewriters {sum(prof.final_rewriter_timing):.3f}s",
+            file=stream,
+        )
     if prof.cleanup_rewriter_timing:
-        print(f"{blanc}   time in cleanup rewriters {sum(prof.cleanup_rewriter_timing):.3f}s", file=stream)
+        print(
+            f"{blanc}   time in cleanup rewriters {sum(prof.cleanup_rewriter_timing):.3f}s",
+            file=stream,
+        )
     for i in range(passes):
         counts = prof.loop_process_count[i]
         top = sorted(counts.items(), key=lambda kv: -kv[1])

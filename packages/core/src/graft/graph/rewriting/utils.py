@@ -48,7 +48,9 @@ def rewrite_graph(
     return list(fgraph.outputs)
 
 
-def is_same_graph(var1: Variable, var2: Variable, givens: dict[Variable, Variable] | None = None) -> bool:
+def is_same_graph(
+    var1: Variable, var2: Variable, givens: dict[Variable, Variable] | None = None
+) -> bool:
     """True if ``var1`` and ``var2`` compute the same thing (with ``givens`` pairing leaves)."""
     givens = givens or {}
     return equal_computations([var1], [var2], list(givens.keys()), list(givens.values()))
