@@ -72,7 +72,7 @@ def _second(prelude: Any, obj: Any, end: Any = None) -> Any:
     return obj
 
 
-def _new_object(cls: type) -> Any:
+def _new_object(cls: type[object]) -> Any:
     return cls.__new__(cls)
 
 
@@ -694,8 +694,8 @@ def as_string(
     for out in o:
         if out.owner is not None and out not in stop:
             uses[out.owner] = uses.get(out.owner, 0) + 1
-    for node in io_toposort(i, o):
-        for inp in node.inputs:
+    for app in io_toposort(i, o):
+        for inp in app.inputs:
             if inp.owner is not None and inp not in stop:
                 uses[inp.owner] = uses.get(inp.owner, 0) + 1
     multi = {n for n, c in uses.items() if c > 1}

@@ -117,7 +117,9 @@ class History(Feature):
         try:
             while len(h) > checkpoint:
                 node, i, r, reason = h.pop()
-                fgraph.change_node_input(node, i, r, reason=("Revert", reason), check=False)
+                # Callbacks see ("Revert", original_reason): deliberately not a plain str.
+                revert_reason: Any = ("Revert", reason)
+                fgraph.change_node_input(node, i, r, reason=revert_reason, check=False)
         finally:
             self.history[fgraph] = h
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 _GRAFT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,6 +38,14 @@ class Scratchpad:
 
     def update(self, other: Scratchpad) -> None:
         self.__dict__.update(other.__dict__)
+
+    if TYPE_CHECKING:
+        # Free-form attributes (``tag.trace``, ``tag.values_eq_approx``, ...):
+        # declared for the type checker only, so runtime lookup is unchanged and
+        # a missing attribute still raises AttributeError.
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
 
 class Props:

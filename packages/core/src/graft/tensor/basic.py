@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,11 @@ from graft.graph.op import Op
 from graft.scalar.type import ScalarType, get_scalar_type
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorConstant, TensorVariable
+
+
+def _ttype(v: Variable) -> TensorType:
+    """``v.type`` seen as a `TensorType` (for variables known to be tensors)."""
+    return typing.cast(TensorType, v.type)
 
 
 def _default_dtype(x: Any) -> str:
@@ -103,7 +109,7 @@ def stack_python(x: Sequence[Any]) -> TensorVariable:
     """Stack a (nested) list mixing variables and numbers along a new first axis."""
     from graft.tensor.join import stack
 
-    return stack([as_tensor_variable(e) for e in x])  # type: ignore[no-any-return]
+    return typing.cast(TensorVariable, stack([as_tensor_variable(e) for e in x]))
 
 
 def pad_left(x: Any, ndim: int) -> TensorVariable:
@@ -173,7 +179,7 @@ class TensorFromScalar(Op):
         return Apply(self, [s], [TensorType(s.type.dtype, ())()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = np.asarray(inputs[0], dtype=node.outputs[0].type.numpy_dtype)
+        output_storage[0][0] = np.asarray(inputs[0], dtype=_ttype(node.outputs[0]).numpy_dtype)
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [()]
@@ -224,16 +230,15 @@ def _as_shape_entries(shape: Any) -> list[TensorVariable]:
 
     if isinstance(shape, Variable):
         sv = as_tensor_variable(shape)
-        if sv.type.ndim == 0:
+        st = _ttype(sv)
+        if st.ndim == 0:
             return [sv]
-        if sv.type.ndim != 1:
-            raise TypeError(
-                f"a shape must be a vector or a list of scalars, got {sv.type.ndim}-d {sv}"
-            )
-        n = sv.type.shape[0]
+        if st.ndim != 1:
+            raise TypeError(f"a shape must be a vector or a list of scalars, got {st.ndim}-d {sv}")
+        n = st.shape[0]
         if n is None:
             if sv.owner is not None and isinstance(sv.owner.op, Shape):
-                n = sv.owner.inputs[0].type.ndim
+                n = _ttype(sv.owner.inputs[0]).ndim
             else:
                 raise ValueError(f"the length of shape vector {sv} must be known statically")
         return [sv[i] for i in range(n)]
@@ -242,7 +247,8 @@ def _as_shape_entries(shape: Any) -> list[TensorVariable]:
     out = []
     for i, s in enumerate(shape):
         v = as_tensor_variable(s)
-        if v.type.ndim != 0 or v.type.dtype not in (
+        vt = _ttype(v)
+        if vt.ndim != 0 or vt.dtype not in (
             "int8",
             "int16",
             "int32",
@@ -253,7 +259,7 @@ def _as_shape_entries(shape: Any) -> list[TensorVariable]:
             "uint64",
         ):
             raise TypeError(f"shape entry {i} must be an integer scalar, got {s!r} ({v.type})")
-        out.append(v if v.type.dtype == "int64" else cast(v, "int64"))
+        out.append(v if vt.dtype == "int64" else cast(v, "int64"))
     return out
 
 
@@ -270,23 +276,22 @@ class Alloc(Op):
 
     def make_node(self, value: Any, *shape: Any) -> Apply:
         v = as_tensor_variable(value)
+        vt = _ttype(v)
         sh = _as_shape_entries(shape)
-        if v.type.ndim > len(sh):
+        if vt.ndim > len(sh):
             raise ValueError(
-                f"Alloc: value with {v.type.ndim} dims cannot fill shape of {len(sh)} dims"
+                f"Alloc: value with {vt.ndim} dims cannot fill shape of {len(sh)} dims"
             )
         static = tuple(_static_dim(s) for s in sh)
-        for vs, ss in zip(reversed(v.type.shape), reversed(static)):
+        for vs, ss in zip(reversed(vt.shape), reversed(static)):
             if vs is not None and vs != 1 and ss is not None and vs != ss:
-                raise ValueError(
-                    f"Alloc: value of static shape {v.type.shape} cannot fill {static}"
-                )
-        return Apply(self, [v, *sh], [TensorType(v.type.dtype, static)()])
+                raise ValueError(f"Alloc: value of static shape {vt.shape} cannot fill {static}")
+        return Apply(self, [v, *sh], [TensorType(vt.dtype, static)()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         v, *sh = inputs
         shape = tuple(int(s) for s in sh)
-        out = np.empty(shape, dtype=node.outputs[0].type.numpy_dtype)
+        out = np.empty(shape, dtype=_ttype(node.outputs[0]).numpy_dtype)
         out[...] = v
         output_storage[0][0] = out
 
@@ -321,6 +326,7 @@ alloc = Alloc()
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
     """An array of ``shape`` filled with ``fill_value``."""
+    v: TensorVariable | TensorConstant
     if dtype is None:
         v = as_tensor_variable(fill_value)
     elif isinstance(fill_value, Variable):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
 from graft.graph.basic import Apply, Constant, Variable, io_toposort
 from graft.graph.op import Op
 from graft.scalar.basic import ScalarOp
-from graft.scalar.type import ScalarConstant, get_scalar_type
+from graft.scalar.type import ScalarConstant, ScalarType, get_scalar_type
+from graft.tensor.basic import _ttype
 from graft.tensor.type import TensorType
 
 
@@ -61,7 +62,7 @@ def broadcast_static_shape(
     ndim = len(shapes[0])
     out: list[int | None] = []
     for d in range(ndim):
-        known = {s[d] for s in shapes if s[d] is not None and s[d] != 1}
+        known = {n for n in (s[d] for s in shapes) if n is not None and n != 1}
         if len(known) > 1:
             raise ValueError(
                 f"{op}: shapes {', '.join(_fmt(s) for s in shapes)} cannot be broadcast "
@@ -121,14 +122,16 @@ class Elemwise(Op):
         for i, v in enumerate(ins):
             if not isinstance(v.type, TensorType):
                 raise TypeError(f"{self}: input {i} ({v}) is not a tensor")
-        ndim = max(v.type.ndim for v in ins)
-        if any(v.type.ndim != ndim for v in ins):
+        ndim = max(_ttype(v).ndim for v in ins)
+        if any(_ttype(v).ndim != ndim for v in ins):
             from graft.tensor.basic import pad_left
 
             ins = [pad_left(v, ndim) for v in ins]
-        shape = broadcast_static_shape(self, [v.type.shape for v in ins])
+        shape = broadcast_static_shape(self, [_ttype(v).shape for v in ins])
         try:
-            out_stypes = self.scalar_op.output_types([get_scalar_type(v.type.dtype) for v in ins])
+            out_stypes = self.scalar_op.output_types(
+                [get_scalar_type(_ttype(v).dtype) for v in ins]
+            )
         except TypeError as e:
             raise TypeError(f"{self}: {e}") from None
         outs = [TensorType(t.dtype, shape)() for t in out_stypes]
@@ -151,7 +154,7 @@ class Elemwise(Op):
         if len(node.outputs) == 1:
             res = (res,)
         for store, r, out in zip(output_storage, res, node.outputs):
-            dtype = out.type.numpy_dtype
+            dtype = _ttype(out).numpy_dtype
             if type(r) is not np.ndarray or r.dtype != dtype:
                 r = np.asarray(r, dtype=dtype)
             store[0] = r
@@ -159,7 +162,7 @@ class Elemwise(Op):
             shape = output_storage[0][0].shape
             for k, (v, var) in enumerate(zip(inputs, node.inputs)):
                 if v.shape != shape:
-                    self._check_broadcast(k, v.shape, var.type.shape, shape)
+                    self._check_broadcast(k, v.shape, _ttype(var).shape, shape)
 
     def _check_broadcast(
         self, k: int, vshape: tuple[int, ...], static: tuple[int | None, ...], out: tuple[int, ...]
@@ -176,13 +179,13 @@ class Elemwise(Op):
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         out_shape: list[Any] = []
-        static = node.outputs[0].type.shape
+        static = _ttype(node.outputs[0]).shape
         for d, s in enumerate(static):
             if s is not None:
                 out_shape.append(s)
                 continue
             for inp, shp in zip(node.inputs, input_shapes):
-                if inp.type.shape[d] != 1:
+                if _ttype(inp).shape[d] != 1:
                     out_shape.append(shp[d])
                     break
             else:
@@ -197,18 +200,18 @@ class Elemwise(Op):
     ) -> list[Variable]:
         from graft.tensor.basic import sum_to_shape_of
 
-        s_in = [get_scalar_type(v.type.dtype)() for v in inputs]
-        s_out = [get_scalar_type(v.type.dtype)() for v in outputs]
-        s_gz = [get_scalar_type(g.type.dtype)() for g in output_grads]
+        s_in = [get_scalar_type(_ttype(v).dtype)() for v in inputs]
+        s_out = [get_scalar_type(_ttype(v).dtype)() for v in outputs]
+        s_gz = [get_scalar_type(_ttype(g).dtype)() for g in output_grads]
         s_grads = self.scalar_op.L_op(s_in, s_out, s_gz)
         mapping: dict[Variable, Variable] = {}
         mapping.update(zip(s_in, inputs))
         mapping.update(zip(s_out, outputs))
         mapping.update(zip(s_gz, output_grads))
         grads = _scalar_graph_to_elemwise(s_grads, mapping)
-        out = []
+        out: list[Variable] = []
         for g, x in zip(grads, inputs):
-            if g.type.ndim < x.type.ndim or g.owner is None:
+            if _ttype(g).ndim < _ttype(x).ndim or g.owner is None:
                 # A constant gradient (e.g. zero): give it the input's shape.
                 from graft.tensor.math import second
 
@@ -239,10 +242,11 @@ def _scalar_graph_to_elemwise(
             if inp in memo:
                 args.append(memo[inp])
             elif isinstance(inp, Constant):
-                args.append(constant(inp.data, dtype=inp.type.dtype))
+                args.append(constant(inp.data, dtype=cast(ScalarType, inp.type).dtype))
             else:
                 raise ValueError(f"scalar gradient graph uses an unknown input {inp}")
-        res = Elemwise(node.op)(*args, return_list=True)
+        # A scalar graph: every node applies a ScalarOp.
+        res = Elemwise(cast(ScalarOp, node.op))(*args, return_list=True)
         for o, r in zip(node.outputs, res):
             memo[o] = r
     out = []
@@ -250,7 +254,7 @@ def _scalar_graph_to_elemwise(
         if o in memo:
             out.append(memo[o])
         elif isinstance(o, ScalarConstant | Constant):
-            out.append(constant(o.data, dtype=o.type.dtype))
+            out.append(constant(o.data, dtype=cast(ScalarType, o.type).dtype))
         else:
             raise ValueError(f"scalar gradient {o} is not connected to the op's inputs")
     return out
@@ -324,11 +328,12 @@ class DimShuffle(Op):
             "x" if d in self.drop else self.new_order.index(d) for d in range(self.input_ndim)
         ]
         g = gz
-        if self.augment and any(gz.type.shape[a] != 1 for a in self.augment):
+        gzt = _ttype(gz)
+        if self.augment and any(gzt.shape[a] != 1 for a in self.augment):
             from graft.tensor.math import sum as tsum
 
             g = tsum(gz, axis=self.augment, keepdims=True)
-        return [DimShuffle(gz.type.ndim, order)(g)]
+        return [DimShuffle(gzt.ndim, order)(g)]
 
     def __str__(self) -> str:
         if self.is_transpose and self.new_order == tuple(reversed(range(self.input_ndim))):
@@ -350,7 +355,7 @@ class CAReduce(Op):
 
     __props__ = ("scalar_op", "axis", "dtype")
 
-    _NP = {
+    _NP: ClassVar[dict[str, Callable[..., Any]]] = {
         "add": np.sum,
         "mul": np.prod,
         "maximum": np.max,
@@ -395,7 +400,7 @@ class CAReduce(Op):
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
         axis = self.axis if self.axis is not None else None
-        out_dtype = node.outputs[0].type.numpy_dtype
+        out_dtype = _ttype(node.outputs[0]).numpy_dtype
         with np.errstate(all="ignore"):
             if self._np is not None:
                 if self._np in (np.sum, np.prod):
@@ -426,9 +431,10 @@ class CAReduce(Op):
         (out,) = outputs
         (gz,) = output_grads
         name = str(self.scalar_op)
-        nd = x.type.ndim
+        xt = _ttype(x)
+        nd = xt.ndim
         axis = tuple(range(nd)) if self.axis is None else self.axis
-        if x.type.dtype in ("bool",) or x.type.dtype.startswith(("int", "uint")):
+        if xt.dtype in ("bool",) or xt.dtype.startswith(("int", "uint")):
             from graft.tensor.basic import zeros_like
 
             return [zeros_like(x, dtype="float64")]
@@ -440,12 +446,12 @@ class CAReduce(Op):
             else:
                 order.append(j)
                 j += 1
-        gz_b = DimShuffle(gz.type.ndim, order)(gz)
-        out_b = DimShuffle(out.type.ndim, order)(out)
+        gz_b = DimShuffle(_ttype(gz).ndim, order)(gz)
+        out_b = DimShuffle(_ttype(out).ndim, order)(out)
         if name == "add":
-            return [tm.second(x, gz_b).astype(x.type.dtype)]
+            return [tm.second(x, gz_b).astype(xt.dtype)]
         if name in ("maximum", "minimum"):
-            return [(gz_b * tm.eq(x, out_b)).astype(x.type.dtype)]
+            return [(gz_b * tm.eq(x, out_b)).astype(xt.dtype)]
         if name == "mul":
             # Exact with zeros: the product of the others is prod/x, or the
             # product of the non-zeros where x is the single zero.
@@ -460,7 +466,7 @@ class CAReduce(Op):
                 out_b / safe_x,
                 tm.switch(tm.and_(tm.eq(n_zero, 1), is_zero), prod_nz, 0),
             )
-            return [(gz_b * g).astype(x.type.dtype)]
+            return [(gz_b * g).astype(xt.dtype)]
         from graft.graph.utils import MethodNotDefined
 
         raise MethodNotDefined(f"{self} has no gradient")

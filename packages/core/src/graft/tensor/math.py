@@ -8,8 +8,9 @@ product Op; `dot` and `matmul` build on it.
 from __future__ import annotations
 
 import builtins
+import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ import graft.scalar as ps
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.scalar.basic import ScalarOp
-from graft.tensor.basic import as_tensor_variable, cast, constant
+from graft.tensor.basic import _ttype, as_tensor_variable, cast, constant
 from graft.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from graft.tensor.type import TensorType
 
@@ -31,6 +32,82 @@ for _name in ps.__all__:
     if isinstance(_sop, ScalarOp) and not _name.startswith("convert_to"):
         globals()[_name] = Elemwise(_sop)
         _elemwise_names.append(_name)
+
+if TYPE_CHECKING:
+    # The loop above defines these at runtime (``switch`` is redefined below as a
+    # function); they are spelled out so that type checkers know them.
+    abs_: Elemwise
+    add: Elemwise
+    and_: Elemwise
+    eq: Elemwise
+    ge: Elemwise
+    gt: Elemwise
+    identity: Elemwise
+    int_div: Elemwise
+    invert: Elemwise
+    isinf: Elemwise
+    isnan: Elemwise
+    le: Elemwise
+    lt: Elemwise
+    maximum: Elemwise
+    minimum: Elemwise
+    mod: Elemwise
+    mul: Elemwise
+    neg: Elemwise
+    neq: Elemwise
+    or_: Elemwise
+    pow: Elemwise
+    reciprocal: Elemwise
+    second: Elemwise
+    sign: Elemwise
+    sqr: Elemwise
+    sub: Elemwise
+    true_div: Elemwise
+    xor: Elemwise
+    arccos: Elemwise
+    arccosh: Elemwise
+    arcsin: Elemwise
+    arcsinh: Elemwise
+    arctan: Elemwise
+    arctan2: Elemwise
+    arctanh: Elemwise
+    cbrt: Elemwise
+    ceil: Elemwise
+    cos: Elemwise
+    cosh: Elemwise
+    deg2rad: Elemwise
+    erf: Elemwise
+    erfc: Elemwise
+    erfcinv: Elemwise
+    erfcx: Elemwise
+    erfinv: Elemwise
+    exp: Elemwise
+    exp2: Elemwise
+    expm1: Elemwise
+    floor: Elemwise
+    gamma: Elemwise
+    gammaln: Elemwise
+    hypot: Elemwise
+    log: Elemwise
+    log1mexp: Elemwise
+    log1p: Elemwise
+    log2: Elemwise
+    log10: Elemwise
+    logaddexp: Elemwise
+    polygamma: Elemwise
+    psi: Elemwise
+    rad2deg: Elemwise
+    round_half_away_from_zero: Elemwise
+    round_half_to_even: Elemwise
+    sigmoid: Elemwise
+    sin: Elemwise
+    sinh: Elemwise
+    softplus: Elemwise
+    sqrt: Elemwise
+    tan: Elemwise
+    tanh: Elemwise
+    tri_gamma: Elemwise
+    trunc: Elemwise
 
 abs = Elemwise(ps.abs_)
 abs_ = abs
@@ -85,7 +162,7 @@ square = globals()["sqr"]
 def _norm_axis(x: Variable, axis: Any) -> tuple[int, ...] | None:
     if axis is None:
         return None
-    nd = x.type.ndim
+    nd = _ttype(x).ndim
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     out = []
     for a in axes:
@@ -101,7 +178,7 @@ def _norm_axis(x: Variable, axis: Any) -> tuple[int, ...] | None:
 def _keep(x: Variable, out: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
     if not keepdims:
         return out
-    nd = x.type.ndim
+    nd = _ttype(x).ndim
     axes = range(nd) if axis is None else axis
     order: list[int | str] = []
     j = 0
@@ -171,12 +248,13 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def _count(x: Variable, axis: tuple[int, ...] | None) -> Any:
     from graft.tensor.shape import shape_i
 
-    axes = range(x.type.ndim) if axis is None else axis
+    xt = _ttype(x)
+    axes = range(xt.ndim) if axis is None else axis
     n: Any = constant(1, dtype="int64")
     static = 1
     dynamic = []
     for a in axes:
-        s = x.type.shape[a]
+        s = xt.shape[a]
         if s is None:
             dynamic.append(shape_i(x, a))
         else:
@@ -336,7 +414,7 @@ class Dot(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         x, y = inputs
-        output_storage[0][0] = np.asarray(np.dot(x, y), dtype=node.outputs[0].type.numpy_dtype)
+        output_storage[0][0] = np.asarray(np.dot(x, y), dtype=_ttype(node.outputs[0]).numpy_dtype)
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         xs, ys = input_shapes
@@ -348,8 +426,9 @@ class Dot(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        x, y = inputs
-        (gz,) = output_grads
+        # Tensor variables or constants: their NumPy-style operators (``*``, ``.T``) apply.
+        x, y = typing.cast("Sequence[Any]", inputs)
+        (gz,) = typing.cast("Sequence[Any]", output_grads)
         xn, yn = x.type.ndim, y.type.ndim
         if xn == 1 and yn == 1:
             gx, gy = gz * y, gz * x
@@ -402,7 +481,7 @@ class MatMul(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.asarray(
-            np.matmul(*inputs), dtype=node.outputs[0].type.numpy_dtype
+            np.matmul(*inputs), dtype=_ttype(node.outputs[0]).numpy_dtype
         )
 
     def L_op(
@@ -424,8 +503,8 @@ class MatMul(Op):
 
 
 def _swap_last(v: Variable) -> Any:
-    nd = v.type.ndim
-    return v.dimshuffle(*range(nd - 2), nd - 1, nd - 2)
+    nd = _ttype(v).ndim
+    return DimShuffle(nd, (*range(nd - 2), nd - 1, nd - 2))(v)
 
 
 _matmul = MatMul()
@@ -503,7 +582,7 @@ def _register_printers() -> None:
     class ElemwisePrinter(FunctionPrinter):
         def process(self, output: Variable, pstate: Any) -> str:
             node = output.owner
-            assert node is not None
+            assert node is not None and isinstance(node.op, Elemwise)
             sp = pprint._by_op.get(node.op.scalar_op)
             if sp is not None:
                 return sp.process(output, pstate)
@@ -515,6 +594,7 @@ def _register_printers() -> None:
             node = output.owner
             assert node is not None
             op = node.op
+            assert isinstance(op, DimShuffle)
             inner = pstate.pprinter.process(node.inputs[0], pstate)
             n = op.input_ndim
             k = len(op.new_order) - n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
-from graft.tensor.basic import _as_shape_entries, as_tensor_variable, constant
+from graft.tensor.basic import _as_shape_entries, _ttype, as_tensor_variable, constant
 from graft.tensor.type import TensorType
 
 
@@ -26,7 +27,7 @@ class Shape(Op):
         output_storage[0][0] = np.asarray(inputs[0].shape, dtype="int64")
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [(node.inputs[0].type.ndim,)]
+        return [(_ttype(node.inputs[0]).ndim,)]
 
     def L_op(
         self,
@@ -224,9 +225,10 @@ class Reshape(Op):
             ) from None
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        x, shp = node.inputs
+        # ``shp`` is the shape vector, a tensor: indexing it gives its entries.
+        x, shp = typing.cast("Sequence[Any]", node.inputs)
         out = []
-        for i, s in enumerate(node.outputs[0].type.shape):
+        for i, s in enumerate(_ttype(node.outputs[0]).shape):
             out.append(s if s is not None else shp[i])
         return [tuple(out)]
 
@@ -239,8 +241,9 @@ class Reshape(Op):
         from graft.gradient import disconnected_type
 
         x = inputs[0]
-        g = reshape(output_grads[0], shape(x), ndim=x.type.ndim)
-        return [specify_shape(g, x.type.shape), disconnected_type()]
+        xt = _ttype(x)
+        g = reshape(output_grads[0], shape(x), ndim=xt.ndim)
+        return [specify_shape(g, xt.shape), disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
@@ -254,6 +257,7 @@ def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
     x = as_tensor_variable(x)
     if isinstance(newshape, int | np.integer):
         newshape = (int(newshape),)
+    shp: Variable
     if isinstance(newshape, list | tuple):
         if all(isinstance(s, int | np.integer) for s in newshape):
             shp = constant(np.asarray(newshape, dtype="int64"))
@@ -269,7 +273,7 @@ def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
 
             ndim = get_vector_length(shp)
         nd = ndim
-        if shp.type.dtype != "int64":
+        if _ttype(shp).dtype != "int64":
             from graft.tensor.basic import cast
 
             shp = cast(shp, "int64")
@@ -277,7 +281,7 @@ def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
 
 
 def _as_shape_entries_allow_neg(shape: Sequence[Any]) -> list[Variable]:
-    out = []
+    out: list[Variable] = []
     for s in shape:
         if isinstance(s, int | np.integer):
             out.append(constant(int(s), dtype="int64"))

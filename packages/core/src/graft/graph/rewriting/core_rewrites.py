@@ -23,7 +23,8 @@ from graft.graph.rewriting.basic import node_rewriter
 @node_rewriter(None)
 def constant_folding(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """Replace a node whose inputs are all constants by constant outputs."""
-    if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
+    consts = [i for i in node.inputs if isinstance(i, Constant)]
+    if not node.inputs or len(consts) != len(node.inputs):
         return False
     op = node.op
     # An in-place op would overwrite the constants' data, which users may share.
@@ -31,10 +32,10 @@ def constant_folding(fgraph: FunctionGraph | None, node: Apply) -> Any:
         return False
     storage: list[list[Any]] = [[None] for _ in node.outputs]
     try:
-        op.perform(node, [i.data for i in node.inputs], storage)
+        op.perform(node, [c.data for c in consts], storage)
     except NotImplementedError:
         return False
-    out = []
+    out: list[Constant | None] = []
     for var, (value,) in zip(node.outputs, storage):
         if fgraph is not None and not fgraph.clients.get(var):
             out.append(None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from kanren import run
 from unification import var
@@ -56,7 +56,8 @@ class KanrenRelationSub(NodeRewriter):
         except ValueError:
             return False
         q = var()
-        results = run(None, q, self.kanren_relation(input_expr, q))
+        # With ``n=None`` kanren returns the lazy solution stream, never a tuple.
+        results = cast(Iterator[Any], run(None, q, self.kanren_relation(input_expr, q)))
         chosen = self.results_filter(results)
         if chosen is None or chosen is False:
             return False
