@@ -1,0 +1,236 @@
+"""Property tests: random expression trees, FAST_RUN against the unrewritten graph.
+
+Trees are built from the tensor API (add, sub, mul, div, neg, exp, log, log1p,
+sigmoid, sqr, sqrt, pow by constants, sums, dimshuffles, reshapes, casts) over
+two 3x3 matrices of one dtype. Both graphs run on the same random inputs
+(zeros, negatives and large values included); where the unrewritten result
+is finite, the rewritten one must be finite and agree with it.
+
+"Agree" takes the accuracy of the unrewritten graph into account: a stable
+rewrite may legitimately differ from a naive formula by the naive formula's
+error. That error is measured with the same tree in another precision: for a
+float32 result, the float64 tree is the truth and the rewritten result must be
+about as close to it as the unrewritten one; for a float64 result, the
+float32 tree's deviation scaled by the ratio of the unit roundoffs (errors of
+a computation grow linearly with the roundoff) estimates the float64 error.
+Integer results must be equal (trees whose integer values could wrap are
+skipped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from rt_helpers import NO_REWRITES, STRICT_WARNINGS
+
+import graft
+import graft.tensor as gt
+from graft.graph.basic import io_toposort
+
+pytestmark = STRICT_WARNINGS
+
+UNARY = {
+    "neg": lambda a: -a,
+    "exp": gt.exp,
+    "log": gt.log,
+    "log1p": gt.log1p,
+    "sigmoid": gt.sigmoid,
+    "sqr": gt.sqr,
+    "sqrt": gt.sqrt,
+    "one_minus": lambda a: 1 - a,
+    "plus_one": lambda a: a + 1,
+    "minus_one": lambda a: a - 1,
+    "T": lambda a: a.T,
+    "sum0": lambda a: gt.sum(a, axis=0, keepdims=True) if a.type.ndim == 2 else gt.sum(a),
+    "sum_all": lambda a: gt.sum(gt.sum(a, axis=0), axis=0) if a.type.ndim == 2 else gt.sum(a),
+    "sum_ds": lambda a: gt.sum(a.dimshuffle("x", *range(a.type.ndim)), axis=0),
+    "reshape_same": lambda a: gt.reshape(a, a.shape) if a.type.ndim else a,
+    "cast32": lambda a: gt.cast(a, "float32"),
+    "cast64": lambda a: gt.cast(a, "float64"),
+}
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+}
+CONSTANTS = [0, 1, -1, 2, 0.5]
+EXPONENTS = [2.0, 0.5, -1.0, 1.0, 0.0, 3.0, -0.5]
+SPECIAL_FLOATS = [0.0, -0.0, 1.0, -1.0, 1e-6, 30.0, -30.0, 300.0, -300.0]
+SPECIAL_INTS = [0, 1, -1, 100, -100]
+INT_LIMIT = 2**31  # integer intermediates below this cannot wrap in int64 at the next op
+
+leaf = st.one_of(
+    st.sampled_from([("leaf", "x"), ("leaf", "y")]),
+    st.sampled_from(CONSTANTS).map(lambda c: ("const", c)),
+)
+trees = st.recursive(
+    leaf,
+    lambda kids: st.one_of(
+        st.tuples(st.just("u"), st.sampled_from(sorted(UNARY)), kids),
+        st.tuples(st.just("b"), st.sampled_from(sorted(BINARY)), kids, kids),
+        st.tuples(st.just("pow"), kids, st.sampled_from(EXPONENTS)),
+    ),
+    max_leaves=7,
+)
+
+
+def build(tree: Any, env: dict[str, Any], dtype: str) -> Any:
+    """The graft expression of ``tree`` with leaves ``env`` (constants in ``dtype`` where they fit)."""
+    kind = tree[0]
+    if kind == "leaf":
+        return env[tree[1]]
+    if kind == "const":
+        c = tree[1]
+        fits = np.dtype(dtype).kind == "f" or float(c).is_integer()
+        return gt.constant(c, dtype=dtype if fits else "float64")
+    if kind == "u":
+        return UNARY[tree[1]](build(tree[2], env, dtype))
+    if kind == "b":
+        return BINARY[tree[1]](build(tree[2], env, dtype), build(tree[3], env, dtype))
+    base = build(tree[1], env, dtype)
+    exp_dtype = dtype if np.dtype(dtype).kind == "f" else "float64"
+    return base ** gt.constant(tree[2], dtype=exp_dtype)
+
+
+def graph(tree: Any, dtype: str) -> tuple[list[Any], Any]:
+    x, y = gt.matrix("x", dtype=dtype), gt.matrix("y", dtype=dtype)
+    return [x, y], build(tree, {"x": x, "y": y}, dtype)
+
+
+def run_unrewritten(
+    tree: Any, dtype: str, data: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The unrewritten result and every intermediate value."""
+    ins, out = graph(tree, dtype)
+    inter = [v for n in io_toposort(ins, [out]) for v in n.outputs if v is not out]
+    f = graft.function(ins, [out, *inter], mode=NO_REWRITES, on_unused_input="ignore")
+    res = f(*[d.astype(dtype) for d in data])
+    return np.asarray(res[0]), [np.asarray(r) for r in res[1:]]
+
+
+def magnitude(values: list[np.ndarray]) -> float:
+    finite = [
+        np.abs(v[np.isfinite(v)]).max()
+        for v in values
+        if v.dtype.kind in "fiu" and np.isfinite(v).any()
+    ]
+    return float(max(finite, default=1.0))
+
+
+RTOL = {"float64": 1e-9, "float32": 2e-5}
+ATOL = {"float64": 1e-12, "float32": 1e-6}
+EPS_RATIO = np.finfo(np.float64).eps / np.finfo(np.float32).eps
+
+
+def require(condition: bool) -> None:
+    """Outside hypothesis: an example that cannot be checked is an error in the test."""
+    assert condition, "example outside the checked domain"
+
+
+def check(tree: Any, dtype: str, data: list[np.ndarray], usable: Any = require) -> None:
+    """Compare FAST_RUN with the unrewritten graph of ``tree`` on ``data`` (see the module docstring).
+
+    ``usable(condition)`` rejects an example whose integer values could wrap.
+    """
+    ref, inter = run_unrewritten(tree, dtype, data)
+    if dtype.startswith("int"):
+        ints = [v for v in [ref, *inter] if v.dtype.kind in "iu"]
+        usable(all(np.all(np.abs(v) < INT_LIMIT) for v in ints))
+    ins, out = graph(tree, dtype)
+    fast = graft.function(ins, out, mode="FAST_RUN", on_unused_input="ignore")
+    new = np.asarray(fast(*[d.astype(dtype) for d in data]))
+    assert new.dtype == ref.dtype and new.shape == ref.shape, (
+        new.dtype,
+        ref.dtype,
+        new.shape,
+        ref.shape,
+    )
+    if ref.dtype.kind in "biu":
+        np.testing.assert_array_equal(new, ref)
+        return
+    finite = np.isfinite(ref)
+    assert np.all(np.isfinite(new[finite])), f"finite {ref[finite]} became {new[finite]}"
+    out_dtype = ref.dtype.name
+    assert out_dtype in RTOL, out_dtype
+    scale = magnitude([ref, *inter])
+    ref64, _ = run_unrewritten(tree, "float64", data)
+    ref32, _ = run_unrewritten(tree, "float32", data)
+    with np.errstate(all="ignore"):
+        if out_dtype == "float32":
+            truth = ref64.astype("float64")
+            err = np.abs(ref.astype("float64") - truth)
+            got = np.abs(new.astype("float64") - truth)
+        else:
+            truth = ref.astype("float64")
+            err = np.abs(ref32.astype("float64") - ref64.astype("float64")) * EPS_RATIO
+            got = np.abs(new.astype("float64") - truth)
+        known = finite & np.isfinite(truth) & np.isfinite(err)
+        bound = 16 * err + RTOL[out_dtype] * np.abs(truth) + ATOL[out_dtype] * scale
+    bad = known & ~(got <= bound)
+    assert not bad.any(), (
+        f"rewritten {new[bad]} vs unrewritten {ref[bad]} (truth {truth[bad]}, "
+        f"error estimate {err[bad]}) for inputs {[d[bad] if d.shape == bad.shape else d for d in data]}"
+    )
+
+
+def matrices(dtype: str) -> st.SearchStrategy[np.ndarray]:
+    if dtype.startswith("float"):
+        elements = st.one_of(
+            st.floats(-4, 4, allow_nan=False, width=32), st.sampled_from(SPECIAL_FLOATS)
+        )
+    else:
+        elements = st.one_of(st.integers(-5, 5), st.sampled_from(SPECIAL_INTS))
+    return hnp.arrays(
+        "float64" if dtype.startswith("float") else "int64", (3, 3), elements=elements
+    )
+
+
+SETTINGS = settings(
+    max_examples=int(__import__("os").environ.get("RT_EXAMPLES", "60")),
+    deadline=None,
+    derandomize="RT_EXAMPLES" not in __import__("os").environ,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+@SETTINGS
+@given(data=st.data())
+def test_fast_run_agrees_with_unrewritten(dtype, data):
+    tree = data.draw(trees, label="tree")
+    x = data.draw(matrices(dtype), label="x")
+    y = data.draw(matrices(dtype), label="y")
+    try:
+        graph(tree, dtype)
+    except (TypeError, ValueError):
+        assume(False)  # not a valid graph (e.g. an op that refuses the dtype)
+    check(tree, dtype, [x, y], usable=assume)
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        ("u", "log", ("u", "sigmoid", ("leaf", "x"))),
+        ("u", "log", ("u", "one_minus", ("u", "sigmoid", ("leaf", "x")))),
+        ("u", "log", ("u", "plus_one", ("u", "exp", ("leaf", "x")))),
+        ("u", "minus_one", ("u", "exp", ("b", "mul", ("leaf", "x"), ("leaf", "y")))),
+        ("b", "div", ("b", "mul", ("leaf", "x"), ("leaf", "y")), ("leaf", "y")),
+        ("u", "sum_all", ("b", "mul", ("const", 2), ("u", "T", ("leaf", "x")))),
+        ("u", "sqrt", ("pow", ("leaf", "x"), 2.0)),
+        ("u", "log", ("u", "log1p", ("u", "neg", ("u", "sigmoid", ("leaf", "y"))))),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_known_trees(tree, dtype):
+    """Trees that hit the stabilize and canonicalize rewrites, on fixed inputs with extremes."""
+    if dtype.startswith("float"):
+        x = np.array([[0.0, -1.0, 2.5], [30.0, -30.0, 300.0], [-300.0, 1e-6, 4.0]])
+    else:
+        x = np.array([[0, -1, 2], [5, -5, 100], [-100, 1, 4]])
+    check(tree, dtype, [x, x.T[::-1].copy()])
