@@ -18,6 +18,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 # package folder -> (distribution path, tests folder); plugins depend on core.
 PACKAGES: dict[str, tuple[list[str], str]] = {
     "core": (["packages/core"], "tests/core"),
+    "rewrites-tensor": (["packages/core", "packages/rewrites-tensor"], "tests/rewrites_tensor"),
 }
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-benchmark>=4"]
 

@@ -228,3 +228,25 @@ def test_100k_chain_end_to_end():
     EquilibriumGraphRewriter([local_neg_neg], max_use_ratio=10).rewrite(fg3)
     assert len(fg3.apply_nodes) == n // 2
     fg3.check_integrity()
+
+
+def test_sequential_node_rewriter_first_match_or_chain():
+    from graft.graph.rewriting.basic import SequentialNodeRewriter
+
+    @node_rewriter([neg])
+    def neg_to_mul(fgraph, node):
+        return [mul(node.inputs[0], -1.0)]
+
+    @node_rewriter([mul])
+    def mul_to_div(fgraph, node):
+        return [div(node.inputs[0], node.inputs[1])]
+
+    x = num("x")
+    first = SequentialNodeRewriter(neg_to_mul, mul_to_div)
+    fg = FunctionGraph([x], [neg(x)], clone=False)
+    WalkingGraphRewriter(first, ignore_newtrees=True).rewrite(fg)
+    assert str(fg) == "FunctionGraph(mul(x, -1.0))"
+    chained = SequentialNodeRewriter(neg_to_mul, mul_to_div, apply_all_rewrites=True)
+    fg = FunctionGraph([x], [neg(x)], clone=False)
+    WalkingGraphRewriter(chained, ignore_newtrees=True).rewrite(fg)
+    assert str(fg) == "FunctionGraph(div(x, -1.0))"

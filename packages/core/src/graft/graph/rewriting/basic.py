@@ -251,8 +251,10 @@ class SequentialGraphRewriter(GraphRewriter):
         self.name = name
 
     def add_requirements(self, fgraph: FunctionGraph) -> None:
-        for rw in self.data:
-            rw.add_requirements(fgraph)
+        # Each sub-rewriter adds its own requirements when its turn comes
+        # (`rewrite`), so e.g. the costly DestroyHandler is attached only once
+        # the in-place stage is reached, not before the first stage.
+        pass
 
     def apply(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> Any:
         l_t: list[float] = []
@@ -333,11 +335,26 @@ class SequentialNodeRewriter(NodeRewriter):
     def transform(
         self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kwargs: Any
     ) -> Any:
-        for rw in self.tracker.get_trackers(node.op):
-            repl = rw.transform(fgraph, node)
-            if repl:
-                return repl
-        return False
+        if not self.apply_all_rewrites:
+            for rw in self.tracker.get_trackers(node.op):
+                repl = rw.transform(fgraph, node)
+                if repl:
+                    return repl
+            return False
+        # Chain: keep rewriting the (single-output) result while rewriters apply.
+        current: Variable | None = None
+        for _ in range(100):  # bounded: rewriters that undo each other must not hang
+            target = node if current is None else current.owner
+            if target is None or len(target.outputs) != 1:
+                break
+            for rw in self.tracker.get_trackers(target.op):
+                repl = rw.transform(fgraph, target)
+                if isinstance(repl, list | tuple) and len(repl) == 1 and repl[0] is not None:
+                    current = repl[0]
+                    break
+            else:
+                break
+        return [current] if current is not None else False
 
     def add_requirements(self, fgraph: FunctionGraph) -> None:
         for rw in self.rewriters:
