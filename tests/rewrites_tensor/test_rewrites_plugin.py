@@ -80,7 +80,7 @@ def test_hook_registers_every_rewrite_with_tags():
     for name, count in COUNTS.items():
         assert len(db[name].names()) == count
     by_db = registry.by_database()
-    assert {k: len(v) for k, v in by_db.items()} == COUNTS
+    assert {k: len(by_db[k]) for k in COUNTS} == COUNTS
     fast_compile = db.query(RewriteDatabaseQuery(include=["fast_compile"]))
     stable = db["stabilize"].query(RewriteDatabaseQuery(include=["stable"]))
     assert {str(r) for r in stable.node_rewriters} == {n for n, _, _ in stabilize.REWRITES}
@@ -98,7 +98,7 @@ def test_plugin_loaded_in_this_process():
     info = infos["graft-rewrites-tensor"]
     assert info.status == "active", info.error
     got = {db: len(names) for db, names in info.registered.rewrites.items()}
-    assert got == COUNTS
+    assert {db: got.get(db) for db in COUNTS} == COUNTS
     records = [r for r in graft.plugins.rewrites() if r.dist == "graft-rewrites-tensor"]
     assert {r.name for r in records} >= {
         "local_log_sigmoid",
@@ -114,22 +114,25 @@ def test_graft_plugins_command_lists_the_plugin(site):
     k = next(i for i, line in enumerate(lines) if "graft-rewrites-tensor" in line)
     assert lines[k].split()[0] == "rewrites-tensor"
     assert lines[k].rstrip().endswith("active"), lines[k]
-    expected = ", ".join(f"{db} {n}" for db, n in COUNTS.items())
-    assert f"rewrites: {expected}" in lines[k + 1], lines[k + 1]
+    listed = lines[k + 1].strip()
+    assert listed.startswith("rewrites: "), listed
+    for db, n in COUNTS.items():
+        assert f"{db} {n}" in listed.split(": ", 1)[1].split(", "), listed
 
     proc = run_python("-m", "graft", "plugins", "--json", site=site)
     assert proc.returncode == 0, proc.stderr
     rows = {p["dist"]: p for p in json.loads(proc.stdout)["plugins"]}
     row = rows["graft-rewrites-tensor"]
     assert row["status"] == "active" and row["api"] == "1.0"
-    assert {db: len(names) for db, names in row["rewrites"].items()} == COUNTS
+    assert {db: len(row["rewrites"].get(db, ())) for db in COUNTS} == COUNTS
 
 
 def test_disabled_plugin_leaves_core_working(site):
     code = (
         "import numpy as np, graft, graft.tensor as gt\n"
         "x = gt.dvector('x')\n"
-        "f = graft.function([x], gt.log(gt.sigmoid(x)) * 1)\n"
+        "mode = graft.compile.Mode(optimizer='fast_run').excluding('fusion', 'inplace')\n"
+        "f = graft.function([x], gt.log(gt.sigmoid(x)) * 1, mode=mode)\n"
         "ops = sorted(str(n.op) for n in f.maker.fgraph.toposort())\n"
         "print(ops, f(np.array([0.0]))[0])\n"
     )
