@@ -129,6 +129,17 @@ def test_int_inputs_keep_the_float_dtype():
             assert_agree(ref(data), fast(data))
 
 
+def test_complex_graphs_are_left_alone():
+    z = gt.vector("z", dtype="complex128")
+    data = np.array([3 + 4j, -1 - 5j, 0.5j, 2.0])
+    for out in (gt.log(gt.exp(z)), gt.sqrt(z**2), gt.sqrt(z * z), gt.exp(gt.log(z))):
+        fast, ref = compile_pair([z], out)
+        assert not uses(fast, gt.abs)
+        np.testing.assert_allclose(fast(data), ref(data))
+    fast, ref = compile_pair([z], gt.log(1 + z))
+    np.testing.assert_allclose(fast(data), ref(data))
+
+
 def test_log1p_of_a_longer_sum():
     check_rewrite(
         lambda x, y: gt.log(x + 1 - y),

@@ -19,7 +19,9 @@ Each rewrite keeps results finite wherever the mathematical value is finite:
 ==============================  ==================================
 
 Where ``x`` is an integer, it is first cast to the float dtype the original
-expression computes in, so the result keeps the original dtype.
+expression computes in, so the result keeps the original dtype. Complex
+results are left alone (their logarithms have branches: ``log(exp(z))`` is
+not ``z``).
 """
 
 from __future__ import annotations
@@ -57,6 +59,20 @@ from graft_rewrites_tensor.utils import (
 __all__ = ["REWRITES"]
 
 
+def _real(out: Variable) -> bool:
+    """Whether ``out`` is a real float: complex values have other branches (``log(exp(z)) != z``)."""
+    return np.dtype(dtype_of(out)).kind == "f"
+
+
+def real_rule(name: str, pattern: Pat, build: Any, doc: str) -> FromFunctionNodeRewriter:
+    """`rule` that applies only where the replaced output is a real float."""
+
+    def guarded(m: Match, out: Variable) -> Variable | None:
+        return build(m, out) if _real(out) else None
+
+    return rule(name, pattern, guarded, doc)
+
+
 def _like(x: Variable, ref: Variable) -> Variable:
     """``x`` in the dtype of ``ref`` (the float dtype the original op computed in)."""
     return to_dtype(x, dtype_of(ref))
@@ -69,21 +85,21 @@ def _like(x: Variable, ref: Variable) -> Variable:
 X = "x"
 
 
-local_log_sigmoid = rule(
+local_log_sigmoid = real_rule(
     "local_log_sigmoid",
     Pat(gt.log, Pat(gt.sigmoid, X)),
     lambda m, out: gt.neg(gt.softplus(gt.neg(_like(m.x, out)))),
     "``log(sigmoid(x))`` is ``-softplus(-x)``: ``log(sigmoid(-800.0)) == -800.0``.",
 )
 
-local_log_neg_expm1 = rule(
+local_log_neg_expm1 = real_rule(
     "local_log_neg_expm1",
     Pat(gt.log, Pat(gt.neg, Pat(gt.expm1, X))),
     lambda m, out: gt.log1mexp(_like(m.x, out)),
     "``log(-expm1(x))`` is ``log1mexp(x)``, accurate for ``x`` near 0 and very negative ``x``.",
 )
 
-local_log_exp = rule(
+local_log_exp = real_rule(
     "local_log_exp",
     Pat(gt.log, Pat(gt.exp, X)),
     lambda m, out: m.x,
@@ -97,7 +113,7 @@ def _exp_log(m: Match, out: Variable) -> Variable:
     return gt.where_op(gt.ge(x, make_constant(0, dtype_of(out))), x, nan)
 
 
-local_exp_log = rule(
+local_exp_log = real_rule(
     "local_exp_log",
     Pat(gt.exp, Pat(gt.log, X)),
     _exp_log,
@@ -111,14 +127,16 @@ _sqrt_abs_doc = (
 
 
 def _abs_of_float(m: Match, out: Variable) -> Variable | None:
-    return gt.abs(m.x) if dtype_of(m.x) == dtype_of(out) else None
+    return gt.abs(m.x) if dtype_of(m.x) == dtype_of(out) else None  # float x only
 
 
-local_sqrt_sqr = rule("local_sqrt_sqr", Pat(gt.sqrt, Pat(gt.sqr, X)), _abs_of_float, _sqrt_abs_doc)
-local_sqrt_pow2 = rule(
+local_sqrt_sqr = real_rule(
+    "local_sqrt_sqr", Pat(gt.sqrt, Pat(gt.sqr, X)), _abs_of_float, _sqrt_abs_doc
+)
+local_sqrt_pow2 = real_rule(
     "local_sqrt_pow2", Pat(gt.sqrt, Pat(gt.pow, X, Const(2))), _abs_of_float, _sqrt_abs_doc
 )
-local_sqrt_mul_self = rule(
+local_sqrt_mul_self = real_rule(
     "local_sqrt_mul_self", Pat(gt.sqrt, Pat(gt.mul, X, X)), _abs_of_float, _sqrt_abs_doc
 )
 
@@ -148,6 +166,8 @@ def local_log1p(fgraph: FunctionGraph | None, node: Apply) -> Any:
     The argument may be any add/sub/neg expression with a constant term 1:
     ``log(x + 1 - y)`` becomes ``log1p(x - y)``.
     """
+    if not _real(node.outputs[0]):
+        return False
     arg = node.inputs[0]
     out = node.outputs[0]
     terms = add_terms(fgraph, arg)
@@ -171,6 +191,8 @@ def local_log1p(fgraph: FunctionGraph | None, node: Apply) -> Any:
 def local_log1p_special(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """``log1p(-sigmoid(x))`` is ``-softplus(x)``, ``log1p(-exp(x))`` is ``log1mexp(x)``,
     ``log1p(exp(x))`` is ``softplus(x)``."""
+    if not _real(node.outputs[0]):
+        return False
     terms = add_terms(fgraph, node.inputs[0])
     if len(terms) != 1:
         return False
@@ -188,6 +210,8 @@ def local_expm1(fgraph: FunctionGraph | None, node: Apply) -> Any:
 
     Example: ``y + exp(x) - 1`` becomes ``y + expm1(x)``.
     """
+    if not _real(node.outputs[0]):
+        return False
     out = node.outputs[0]
     if len(node.outputs) != 1:
         return False
@@ -297,6 +321,8 @@ def _softmax_ops() -> tuple[Any, Any, Any] | None:
 @node_rewriter([gt.log])
 def local_log_softmax(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """``log(softmax(x, axis))`` is ``log_softmax(x, axis)``: no ``log(0)`` where softmax underflows."""
+    if not _real(node.outputs[0]):
+        return False
     ops = _softmax_ops()
     sm = node.inputs[0].owner
     if ops is None or sm is None or not isinstance(sm.op, ops[0]):
@@ -342,6 +368,8 @@ def local_logsumexp(fgraph: FunctionGraph | None, node: Apply) -> Any:
 
     Finite where ``exp`` overflows or every term underflows.
     """
+    if not _real(node.outputs[0]):
+        return False
     ops = _softmax_ops()
     if ops is None:
         return False
@@ -362,6 +390,8 @@ def local_softmax(fgraph: FunctionGraph | None, node: Apply) -> Any:
 
     Finite where ``exp(x)`` overflows.
     """
+    if not _real(node.outputs[0]):
+        return False
     ops = _softmax_ops()
     if ops is None:
         return False
