@@ -59,8 +59,8 @@ TOLERANCE = {
     "float16": (5e-3, 5e-3),
 }
 
-FLOAT_VALUES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.0, 1e-3, -1e-3, 4.5, -6.0]
-INT_VALUES = [0, 1, -1, 2, -2, 3, -5, 7, 12, -12, 100, -100]
+FLOAT_VALUES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.0, 1e-3, -1e-3, 4.5, -6.0, 1e4, -3e4]
+INT_VALUES = [0, 1, -1, 2, -2, 3, -5, 7, 12, -12, 100, -100, 10**6, -(10**6)]
 
 
 def compile_pair(inputs: Sequence[Variable], out: Variable) -> tuple[Any, Any]:
