@@ -54,15 +54,15 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Run the guided demo of the core."""
-    session.install("packages/core")
+    """Run the guided demo (core plus the tensor rewrite plugin)."""
+    session.install("packages/core", "packages/rewrites-tensor")
     session.run("python", str(ROOT / "examples" / "demo.py"))
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Rewriting benchmarks (pass --compare-pytensor to also time PyTensor)."""
-    session.install("packages/core")
+    session.install("packages/core", "packages/rewrites-tensor")
     if "--compare-pytensor" in session.posargs:
         session.install("pytensor")
     session.run("python", str(ROOT / "benchmarks" / "rewrite_scaling.py"), *session.posargs)
