@@ -168,6 +168,24 @@ def test_mul_by_minus_one_is_neg_and_neg_sums_become_sub():
     assert_agree(ref(*data), fast(*data))
 
 
+def test_product_distributes_over_a_sum_when_every_term_cancels():
+    x, y, a, b = gt.vectors("x,y,a,b", dtype="float64")
+    out = (a / x - b / y) * x * y
+    fast, ref = compile_pair([x, y, a, b], out)
+    assert not uses(fast, gt.true_div) and not uses(fast, gt.reciprocal)
+    data = [sample("float64", seed=i) + 20 for i in range(4)]
+    assert_agree(ref(*data), fast(*data), scale=100)
+    # p * (1 - p) * (y / p - (1 - y) / (1 - p)) is finite at p = 0 and p = 1
+    p, t = gt.vectors("p,t", dtype="float64")
+    g = (t / p - (1 - t) / (1 - p)) * p * (1 - p)
+    fast, ref = compile_pair([p, t], g)
+    got = fast(np.array([0.0, 1.0, 0.25]), np.array([1.0, 0.0, 1.0]))
+    np.testing.assert_allclose(got, [1.0, -1.0, 0.75])
+    # a term that cancels nothing: not distributed
+    fast, _ = compile_pair([x, y, a, b], (a / x + b) * x)
+    assert uses(fast, gt.true_div)
+
+
 def test_log_sqrt_of_int_keeps_half():
     # log(sqrt(x)) on integers must never become 0 * log(x).
     x = gt.lvector("x")

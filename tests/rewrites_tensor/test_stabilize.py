@@ -43,6 +43,7 @@ def fast_value(build, value, dtype="float64"):
         (lambda x: gt.log(x + 1), [gt.log1p], [gt.log], POSITIVE + [0.0, -0.5]),
         (lambda x: gt.log(1 - x), [gt.log1p], [gt.log], [-3.0, -1.0, 0.0, 0.5, 1e-3]),
         (lambda x: gt.exp(x) - 1, [gt.expm1], [gt.exp], MODERATE),
+        (lambda x: 1 - gt.sigmoid(x), [gt.sigmoid, gt.neg], [gt.sub], MODERATE),
         (lambda x: 1 - gt.exp(x), [gt.expm1], [gt.exp], MODERATE),
         (lambda x: gt.log(1 + gt.exp(x)), [gt.softplus], [gt.log, gt.exp], MODERATE),
         (lambda x: gt.log1p(gt.exp(x)), [gt.softplus], [gt.log1p, gt.exp], MODERATE),
@@ -68,6 +69,7 @@ def fast_value(build, value, dtype="float64"):
         "log_p1",
         "log_1m",
         "expm1",
+        "1m_sigmoid",
         "1m_exp",
         "softplus",
         "log1p_exp",
@@ -100,6 +102,7 @@ def test_stable_form(build, present, absent, values, request):
         (lambda x: gt.log(gt.sigmoid(x)), -800.0, -800.0),
         (lambda x: gt.log(gt.sigmoid(x)), 800.0, 0.0),
         (lambda x: gt.log(1 - gt.sigmoid(x)), 800.0, -800.0),
+        (lambda x: 1 - gt.sigmoid(x), 40.0, np.exp(-40.0) / (1 + np.exp(-40.0))),
         (lambda x: gt.log(1 + x), 1e-20, 1e-20),
         (lambda x: gt.exp(x) - 1, 1e-20, 1e-20),
         (lambda x: gt.log(1 + gt.exp(x)), 800.0, 800.0),
@@ -255,8 +258,9 @@ def test_logistic_regression_logp_is_stable():
     xv, wv, yv = rng.normal(size=(5, 3)), rng.normal(size=3), rng.integers(0, 2, 5).astype(float)
     for a, b in zip(ref(xv, wv, yv), fast(xv, wv, yv)):
         assert_agree(a, b)
-    lp, _ = fast(xv * 1000, wv, yv)
-    assert np.isfinite(lp)
+    lp, gw = fast(xv * 1000, wv, yv)
+    assert np.isfinite(lp) and np.all(np.isfinite(gw))
+    assert not uses(fast, gt.true_div)  # (y/p - (1-y)/(1-p)) * p * (1-p) was distributed
 
 
 def test_softplus_model_gradient_is_sigmoid():

@@ -6,7 +6,8 @@ one dtype, each used only inside the region, into signed terms (factors) and
 rewrites the region when it can be simplified: constants folded into one,
 neutral constants dropped (``x + 0``, ``x * 1``, ``x / 1``), terms that cancel
 removed (``x - x``, ``x * y / y``), double negations and nested divisions
-undone. A constant fill ``second(a, c)`` (``ones_like(a)``, what gradients
+undone. ``local_mul_distribute`` distributes a product over a sum when
+every term then cancels a factor. A constant fill ``second(a, c)`` (``ones_like(a)``, what gradients
 seed with) counts as the constant ``c``. Integer arithmetic wraps, and
 wrapping arithmetic is associative, so folding integer constants is exact.
 
@@ -43,6 +44,7 @@ from graft_rewrites_tensor.utils import (
     ADD_OPS,
     MUL_OPS,
     REAL_KINDS,
+    add_terms,
     combine,
     const_data,
     dtype_of,
@@ -52,10 +54,13 @@ from graft_rewrites_tensor.utils import (
     flatten,
     make_constant,
     may_broadcast,
+    mul_factors,
     n_clients,
     ndim_of,
+    product,
     region_root,
     shape_of,
+    sum_terms,
     to_dtype,
     uniform_value,
 )
@@ -274,6 +279,61 @@ def local_mul_canonical(fgraph: FunctionGraph | None, node: Apply) -> Any:
         new = gt.neg(new)
     new = fit(new, out, dropped)
     return False if new is None else [new]
+
+
+def _cancel(
+    factors: list[tuple[Variable, int]],
+) -> tuple[list[tuple[Variable, int]], list[Variable]]:
+    """Factors with each numerator/denominator pair of one variable removed, and those variables."""
+    pos, neg, cancelled = _net(factors)
+    return [(v, 1) for v in pos] + [(v, -1) for v in neg], cancelled
+
+
+#: Sums with more terms are not distributed over (each term becomes a product).
+MAX_DISTRIBUTED_TERMS = 8
+
+
+@node_rewriter(list(MUL_OPS))
+def local_mul_distribute(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``(a / x - b / y) * x * y`` is ``a * y - b * x``: distribute a product over a sum when
+    every term of the sum then cancels a factor.
+
+    This is what makes gradients through ``log(p)`` and ``log(1 - p)`` stable:
+    ``(y / p - (1 - y) / (1 - p)) * p * (1 - p)`` (0/0 where ``p`` is 0 or 1)
+    becomes ``y * (1 - p) - (1 - y) * p``. Float results only; the sum must
+    have no other user. Same caveat as cancelling ``x / x``.
+    """
+    out = node.outputs[0]
+    dtype = dtype_of(out)
+    if (
+        len(node.outputs) != 1
+        or np.dtype(dtype).kind != "f"
+        or not region_root(fgraph, out, MUL_OPS)
+    ):
+        return False
+    leaves, _ = flatten(fgraph, node, MUL_OPS, expand_mul)
+    for k, (a, s) in enumerate(leaves):
+        o = a.owner
+        if s < 0 or o is None or o.op not in ADD_OPS or dtype_of(a) != dtype:
+            continue
+        if n_clients(fgraph, a) != 1:
+            continue
+        terms = add_terms(fgraph, a)
+        if not 2 <= len(terms) <= MAX_DISTRIBUTED_TERMS:
+            continue
+        others = leaves[:k] + leaves[k + 1 :]
+        new_terms: list[tuple[Variable, int]] = []
+        dropped: list[Variable] = []
+        for t, ts in terms:
+            merged, cancelled = _cancel(mul_factors(fgraph, t) + others)
+            if not cancelled:
+                break
+            new_terms.append((product(merged, dtype), ts))
+            dropped.extend(cancelled)
+        else:
+            res = fit(sum_terms(new_terms, dtype), out, dropped)
+            return False if res is None else [res]
+    return False
 
 
 # ---------------------------------------------------------------------------
@@ -544,6 +604,7 @@ REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ("local_useless_fill", local_useless_fill, ("fast_run", "fast_compile", "useless")),
     ("local_add_canonical", local_add_canonical, ("fast_run", "fast_compile", "algebra")),
     ("local_mul_canonical", local_mul_canonical, ("fast_run", "fast_compile", "algebra")),
+    ("local_mul_distribute", local_mul_distribute, ("fast_run", "algebra")),
     ("local_dimshuffle_lift", local_dimshuffle_lift, ("fast_run", "shape")),
     ("local_reduce_reduce", local_reduce_reduce, ("fast_run", "reduce")),
     ("local_reduce_dimshuffle", local_reduce_dimshuffle, ("fast_run", "reduce")),

@@ -41,3 +41,4 @@ def graft_register_rewrites(registry: RewriteRegistry) -> None:
     for db, module in DATABASES.items():
         for name, rewriter, tags in import_module(module).REWRITES:
             registry.register(name, rewriter, *tags, db=db)
+    import_module("graft_rewrites_tensor.fusion").register(registry)

@@ -5,6 +5,7 @@ Each rewrite keeps results finite wherever the mathematical value is finite:
 ==============================  ==================================
 ``log(1 + x)``                  ``log1p(x)``
 ``exp(x) - 1``                  ``expm1(x)``
+``1 - sigmoid(x)``              ``sigmoid(-x)``
 ``exp(x) / (1 + exp(x))``       ``sigmoid(x)`` (``1 / (1 + exp(x))``: ``sigmoid(-x)``)
 ``log(1 + exp(x))``             ``softplus(x)``
 ``log(sigmoid(x))``             ``-softplus(-x)``
@@ -73,6 +74,12 @@ def real_rule(name: str, pattern: Pat, build: Any, doc: str) -> FromFunctionNode
     return rule(name, pattern, guarded, doc)
 
 
+def _negate(x: Variable) -> Variable:
+    """``-x``, or ``y`` when ``x`` is ``-y`` (stabilize runs after canonicalize has cancelled ``--y``)."""
+    node = owner_op(x, gt.neg)
+    return node.inputs[0] if node is not None else gt.neg(x)
+
+
 def _like(x: Variable, ref: Variable) -> Variable:
     """``x`` in the dtype of ``ref`` (the float dtype the original op computed in)."""
     return to_dtype(x, dtype_of(ref))
@@ -88,7 +95,7 @@ X = "x"
 local_log_sigmoid = real_rule(
     "local_log_sigmoid",
     Pat(gt.log, Pat(gt.sigmoid, X)),
-    lambda m, out: gt.neg(gt.softplus(gt.neg(_like(m.x, out)))),
+    lambda m, out: gt.neg(gt.softplus(_negate(_like(m.x, out)))),
     "``log(sigmoid(x))`` is ``-softplus(-x)``: ``log(sigmoid(-800.0)) == -800.0``.",
 )
 
@@ -244,6 +251,32 @@ def local_expm1(fgraph: FunctionGraph | None, node: Apply) -> Any:
     return False
 
 
+@node_rewriter(list(ADD_OPS))
+def local_one_minus_sigmoid(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``1 - sigmoid(x)`` is ``sigmoid(-x)`` (exact where ``sigmoid(x)`` rounds to 1), inside any sum.
+
+    Example: ``y + 1 - sigmoid(x)`` becomes ``y + sigmoid(-x)``.
+    """
+    out = node.outputs[0]
+    dtype = dtype_of(out)
+    if len(node.outputs) != 1 or not _real(out) or not region_root(fgraph, out, ADD_OPS):
+        return False
+    terms = add_terms(fgraph, out)
+    for i, (t, s) in enumerate(terms):
+        sig = owner_op(t, gt.sigmoid)
+        if sig is None or s > 0 or dtype_of(t) != dtype:
+            continue
+        j = next((j for j, (c, cs) in enumerate(terms) if uniform_value(c) == cs), None)
+        if j is None:
+            return False
+        const = terms[j][0]
+        rest = [(v, vs) for k, (v, vs) in enumerate(terms) if k not in (i, j)]
+        rest.insert(min(i, j), (gt.sigmoid(_negate(_like(sig.inputs[0], t))), 1))
+        res = fit(sum_terms(rest, dtype), out, [const])
+        return False if res is None else [res]
+    return False
+
+
 def _one_plus_exp(
     fgraph: FunctionGraph | None, v: Variable, dtype: str
 ) -> tuple[Apply, Variable] | None:
@@ -260,10 +293,11 @@ def _one_plus_exp(
 
 @node_rewriter(list(MUL_OPS))
 def local_sigmoid_from_exp(fgraph: FunctionGraph | None, node: Apply) -> Any:
-    """``exp(x) / (1 + exp(x))`` is ``sigmoid(x)``; ``1 / (1 + exp(x))`` is ``sigmoid(-x)``.
+    """``1 - sigmoid(x)``              ``sigmoid(-x)``
+    ``exp(x) / (1 + exp(x))`` is ``sigmoid(x)``; ``1 / (1 + exp(x))`` is ``sigmoid(-x)``.
 
-    Anywhere in a product: ``g * exp(x) / (exp(x) + 1)`` becomes
-    ``g * sigmoid(x)``. Finite where ``exp(x)`` overflows.
+        Anywhere in a product: ``g * exp(x) / (exp(x) + 1)`` becomes
+        ``g * sigmoid(x)``. Finite where ``exp(x)`` overflows.
     """
     out = node.outputs[0]
     dtype = dtype_of(out)
@@ -424,6 +458,7 @@ REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ("local_log1p_special", local_log1p_special, _STABLE),
     ("local_log_neg_expm1", local_log_neg_expm1, _STABLE),
     ("local_expm1", local_expm1, _STABLE),
+    ("local_one_minus_sigmoid", local_one_minus_sigmoid, _STABLE),
     ("local_sigmoid_from_exp", local_sigmoid_from_exp, _STABLE),
     ("local_log_exp", local_log_exp, _STABLE),
     ("local_exp_log", local_exp_log, _STABLE),

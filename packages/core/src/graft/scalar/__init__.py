@@ -23,5 +23,6 @@ from graft.scalar.basic import *
 from graft.scalar.basic import abs_ as abs
 from graft.scalar.basic import bool_ as bool
 from graft.scalar.math import *
+from graft.scalar.composite import Composite
 
-__all__ = [*_basic.__all__, *_math.__all__]
+__all__ = [*_basic.__all__, *_math.__all__, "Composite"]
