@@ -42,3 +42,4 @@ def graft_register_rewrites(registry: RewriteRegistry) -> None:
         for name, rewriter, tags in import_module(module).REWRITES:
             registry.register(name, rewriter, *tags, db=db)
     import_module("graft_rewrites_tensor.fusion").register(registry)
+    import_module("graft_rewrites_tensor.inplace").register(registry)
