@@ -244,11 +244,6 @@ def test_protect_inputs_decides_and_reports_direct_overwrites():
     fg.validate()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FunctionMaker checks only ProtectInputs after rewriting, not fgraph.validate(): "
-    "a user graph that no rewrite touches is never shown to the DestroyHandler",
-)
 def test_function_rejects_overwriting_a_view_of_an_input():
     x = var("x")
     with pytest.raises(InconsistencyError, match="through a view"):

@@ -359,7 +359,7 @@ def test_variadic_add_property(items):
         assert got_s == sum(int(v) for v in vals)
         # Variadic ops compute in the result dtype, so small integers wrap only there.
         with np.errstate(over="ignore"):
-            expected_p = np.multiply.reduce(np.asarray(vals, dtype=got_p.dtype))
+            expected_p = np.multiply.reduce(np.asarray(vals, dtype=got_p.dtype), dtype=got_p.dtype)
         assert got_p == expected_p
 
 

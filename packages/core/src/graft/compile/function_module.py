@@ -118,10 +118,11 @@ class FunctionMaker:
             clone=True,
             update_mapping=update_mapping,
         )
-        self._check_inplace(fgraph, accept_inplace)
         protected = [v for v, spec in zip(fgraph.inputs, self.inputs) if not spec.mutable]
         self.protect = ProtectInputs(protected)
         fgraph.attach_feature(self.protect)
+        # After ProtectInputs, so the DestroyHandler sees which inputs are protected.
+        self._check_inplace(fgraph, accept_inplace)
         self.fgraph = fgraph
         self.linker: Linker = mode.linker
         self.rewriter = mode.rewriter
@@ -132,7 +133,9 @@ class FunctionMaker:
             self.rewriter_profile = self.rewriter.rewrite(fgraph)
             self.rewrite_time = perf_counter() - t0
         try:
-            self.protect.validate(fgraph)
+            # Every feature's check (ProtectInputs, and the DestroyHandler when in-place
+            # ops are present), even if no rewrite ran to trigger a validation.
+            fgraph.execute_callbacks("validate")
         except InconsistencyError as e:
             raise InconsistencyError(
                 f"rewriting with {mode} produced an invalid graph: {e}"
@@ -152,7 +155,7 @@ class FunctionMaker:
                 "accept_inplace=True"
             )
         try:
-            from graft.graph.destroyhandler import DestroyHandler  # type: ignore[import-not-found]
+            from graft.graph.destroyhandler import DestroyHandler
         except ModuleNotFoundError:
             return
         fgraph.attach_feature(DestroyHandler())

@@ -37,23 +37,6 @@ __all__ = [
     "stabilize",
 ]
 
-_MISSING: Any = object()
-_destroy_handler_cls: Any = _MISSING
-
-
-def _destroy_handler_class() -> Any:
-    """`DestroyHandler` if graft has one yet, else None (looked up once)."""
-    global _destroy_handler_cls
-    if _destroy_handler_cls is _MISSING:
-        try:
-            from graft.graph.destroyhandler import DestroyHandler
-        except ModuleNotFoundError as e:
-            if e.name != "graft.graph.destroyhandler":
-                raise
-            DestroyHandler = None
-        _destroy_handler_cls = DestroyHandler
-    return _destroy_handler_cls
-
 
 class AddDestroyHandler(GraphRewriter):
     """Attaches a `DestroyHandler` to the graph, so in-place rewrites after it are safe.
@@ -69,9 +52,10 @@ class AddDestroyHandler(GraphRewriter):
     """
 
     def apply(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> None:
-        cls = _destroy_handler_class()
-        if cls is not None:
-            fgraph.attach_feature(cls())  # a second one declines itself (AlreadyThere)
+        # Imported here: most compilations never reach the in-place stage.
+        from graft.graph.destroyhandler import DestroyHandler
+
+        fgraph.attach_feature(DestroyHandler())  # a second one declines itself (AlreadyThere)
 
 
 _loading = threading.local()

@@ -101,6 +101,7 @@ class FunctionGraph:
         self.apply_nodes: set[Apply] = set()
         self.variables: set[Variable] = set()
         self.inputs: list[Variable] = []
+        self._input_set: set[Variable] = set()  # membership tests on large input lists
         self.outputs: list[Variable] = []
         self.clients: dict[Variable, ClientList] = {}
         self.update_mapping = update_mapping
@@ -117,13 +118,14 @@ class FunctionGraph:
 
     def add_input(self, var: Variable, check: bool = True) -> None:
         """Declare ``var`` as a graph input."""
-        if check and var in self.inputs:
+        if check and var in self._input_set:
             return
         if var.owner is not None:
             raise ValueError(
                 f"input {var} is computed by {var.owner.op}; inputs must be owner-less"
             )
         self.inputs.append(var)
+        self._input_set.add(var)
         self.setup_var(var)
         self.variables.add(var)
 
@@ -156,7 +158,7 @@ class FunctionGraph:
             return
         if not isinstance(var, Variable):
             raise TypeError(f"{var!r} is not a Variable")
-        if not isinstance(var, Constant) and var not in self.inputs:
+        if not isinstance(var, Constant) and var not in self._input_set:
             if import_missing:
                 self.add_input(var)
             else:
@@ -182,7 +184,7 @@ class FunctionGraph:
         variables = self.variables
         clients = self.clients
         if check:
-            inputs = self.inputs
+            inputs = self._input_set
             for node in new_nodes:
                 for inp in node.inputs:
                     if (
@@ -235,7 +237,7 @@ class FunctionGraph:
                 continue
             node = v.owner
             if node is None:
-                if v not in self.inputs:
+                if v not in self._input_set:
                     self.variables.discard(v)
                     del clients[v]
                 continue
@@ -441,7 +443,7 @@ class FunctionGraph:
                 if out not in self.variables:
                     raise Exception(f"output {out} of {node} is not in variables")
         for var in self.variables:
-            if var.owner is None and var not in self.inputs and not isinstance(var, Constant):
+            if var.owner is None and var not in self._input_set and not isinstance(var, Constant):
                 raise Exception(f"{var} is an undeclared input")
             for client, i in self.clients[var]:
                 if client == "output":

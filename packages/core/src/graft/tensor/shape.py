@@ -201,6 +201,9 @@ class Reshape(Op):
                 if rest and total % rest == 0:
                     static[vals.index(-1)] = total // rest
         elif shp.owner is not None:
+            if isinstance(shp.owner.op, Shape):
+                # reshape(x, y.shape): the result has y's known sizes.
+                static = list(shp.owner.inputs[0].type.shape)
             try:
                 from graft.tensor.join import MakeVector
 

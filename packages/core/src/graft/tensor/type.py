@@ -381,6 +381,27 @@ def _plural(maker: Any) -> Any:
     return make
 
 
+def _typed_plural(kind: str, prefix: str) -> Any:
+    maker = globals()[f"{prefix}{kind}"]
+
+    def make(names: str | int) -> list[Variable]:
+        if isinstance(names, int):
+            return [maker() for _ in range(names)]
+        return [maker(n.strip()) for n in names.split(",")]
+
+    return make
+
+
+for _p in _PREFIX:
+    for _k, _plural_name in (
+        ("scalar", "scalars"),
+        ("vector", "vectors"),
+        ("matrix", "matrices"),
+        ("tensor3", "tensor3s"),
+        ("tensor4", "tensor4s"),
+    ):
+        globals()[f"{_p}{_plural_name}"] = _typed_plural(_k, _p)
+
 scalars = _plural(scalar)
 vectors = _plural(vector)
 matrices = _plural(matrix)
