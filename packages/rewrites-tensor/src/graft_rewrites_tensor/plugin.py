@@ -13,11 +13,14 @@ if TYPE_CHECKING:
 
 GRAFT_PLUGIN_API = "1.0"
 
-#: optdb sub-database -> module holding its ``REWRITES`` table.
-DATABASES = {
-    "canonicalize": "graft_rewrites_tensor.canonicalize",
-    "stabilize": "graft_rewrites_tensor.stabilize",
-    "specialize": "graft_rewrites_tensor.specialize",
+#: optdb sub-database -> the modules holding its ``REWRITES`` tables (registered in order).
+DATABASES: dict[str, tuple[str, ...]] = {
+    "canonicalize": (
+        "graft_rewrites_tensor.canonicalize",
+        "graft_rewrites_tensor.canonicalize_subtensor",
+    ),
+    "stabilize": ("graft_rewrites_tensor.stabilize",),
+    "specialize": ("graft_rewrites_tensor.specialize",),
 }
 
 
@@ -38,8 +41,9 @@ def graft_register_rewrites(registry: RewriteRegistry) -> None:
     """
     from importlib import import_module
 
-    for db, module in DATABASES.items():
-        for name, rewriter, tags in import_module(module).REWRITES:
-            registry.register(name, rewriter, *tags, db=db)
+    for db, modules in DATABASES.items():
+        for module in modules:
+            for name, rewriter, tags in import_module(module).REWRITES:
+                registry.register(name, rewriter, *tags, db=db)
     import_module("graft_rewrites_tensor.fusion").register(registry)
     import_module("graft_rewrites_tensor.inplace").register(registry)
