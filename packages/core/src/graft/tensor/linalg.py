@@ -33,7 +33,8 @@ import numpy as np
 
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
-from graft.tensor.basic import as_tensor_variable, cast
+from graft.tensor._helpers import _as_tensor, _np_dtype
+from graft.tensor.basic import cast
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
 
@@ -55,24 +56,6 @@ __all__ = [
     "tril",
     "triu",
 ]
-
-
-def _as_tensor(x: Any) -> Any:
-    # Typed Any: tensor variables carry NumPy-like operators mypy cannot see.
-    return as_tensor_variable(x)
-
-
-def _np_dtype(node: Apply, i: int = 0) -> Any:
-    """The NumPy dtype of output ``i`` of ``node``."""
-    t: Any = node.outputs[i].type
-    return t.numpy_dtype
-
-
-def _tm() -> Any:
-    # graft.tensor.math defines its elementwise ops dynamically; import lazily (it imports us).
-    from graft.tensor import math
-
-    return math
 
 
 # ---------------------------------------------------------------------------
