@@ -186,6 +186,54 @@ def test_equilibrium_max_use_ratio_stops_oscillation():
         EquilibriumGraphRewriter([swap], max_use_ratio=3).rewrite(fg)
 
 
+def test_equilibrium_visits_a_wide_node_once_per_wave_of_input_rewrites():
+    # A node whose inputs are all rewritten one after another is looked at again after
+    # them, not after each one: otherwise a big sum costs O(inputs**2) rewriter calls.
+    n = 300
+    xs = [num(f"x{i}") for i in range(n)]
+    root = add(*[neg(neg(x)) for x in xs])
+    seen: list[int] = []
+
+    @node_rewriter([add])
+    def watch_add(fgraph, node):
+        seen.append(len(node.inputs))
+        return False
+
+    fg = FunctionGraph(xs, [root], clone=False)
+    EquilibriumGraphRewriter([local_neg_neg, watch_add], max_use_ratio=10).rewrite(fg)
+    assert str(fg).startswith("FunctionGraph(add(x0, x1, ")
+    assert all(i.owner is None for i in fg.outputs[0].owner.inputs)
+    # One look in the first pass' topological order, one after the rewrites, one in the
+    # final checking pass.
+    assert len(seen) <= 3, len(seen)
+
+
+def test_equilibrium_cleanup_rewriters_see_each_new_node():
+    x = num("x")
+    e = neg(neg(add(x, 1.0)))
+    cleaned: list[str] = []
+
+    @node_rewriter([add])
+    def note_add(fgraph, node):
+        cleaned.append(str(node.op))
+        return False
+
+    @node_rewriter([neg])
+    def neg_to_add(fgraph, node):
+        # neg(neg(v)) -> add(v, 0.0): creates one new node per application
+        inner = node.inputs[0]
+        if inner.owner is not None and inner.owner.op == neg:
+            return [add(inner.owner.inputs[0], 0.0)]
+        return False
+
+    fg = FunctionGraph([x], [e], clone=False)
+    EquilibriumGraphRewriter([neg_to_add], max_use_ratio=10, cleanup_rewriters=[note_add]).rewrite(
+        fg
+    )
+    assert str(fg) == "FunctionGraph(add(add(x, 1.0), 0.0))"
+    assert cleaned == ["add"]
+
+
 def test_failing_rewriter_warns_and_leaves_graph_valid():
     @node_rewriter([neg])
     def broken(fgraph, node):

@@ -67,7 +67,7 @@ from graft_rewrites_tensor.utils import (
 
 __all__ = ["REWRITES"]
 
-_NEG = frozenset({gt.neg})
+_NEG_SUB = frozenset({gt.neg, gt.sub})
 _DIV = frozenset({gt.true_div, gt.reciprocal})
 
 
@@ -157,7 +157,7 @@ def local_add_canonical(fgraph: FunctionGraph | None, node: Apply) -> Any:
         return False
     if not region_root(fgraph, out, ADD_OPS):
         return False
-    leaves, n_neg = flatten(fgraph, node, ADD_OPS, expand_add, _NEG)
+    leaves, n_neg = flatten(fgraph, node, ADD_OPS, expand_add, _NEG_SUB)
     leaves, shapes = _split_fills(leaves)
     consts = [(v, s) for v, s in leaves if const_data(v) is not None]
     pos, neg, cancelled = _net([(v, s) for v, s in leaves if const_data(v) is None])
@@ -183,7 +183,8 @@ def local_add_canonical(fgraph: FunctionGraph | None, node: Apply) -> Any:
             const_term = consts[0]
         else:
             const_term = (make_constant(total, dtype), sign)
-    needed_neg = 1 if neg and not pos and (const_term is None or const_term[1] < 0) else 0
+    # The normal form negates once at most: ``a - b`` or ``-b``.
+    needed_neg = 1 if neg or (const_term is not None and const_term[1] < 0) else 0
     if not (folded or cancelled or n_neg > needed_neg):
         return False
     pos = [to_dtype(v, dtype) for v in pos]

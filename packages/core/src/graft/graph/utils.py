@@ -77,7 +77,12 @@ class Props:
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
-        return type(self) is type(other) and self._props() == other._props()  # type: ignore[attr-defined]
+        # The cached hashes settle almost every unequal pair without building props tuples.
+        return (
+            type(self) is type(other)
+            and hash(self) == hash(other)
+            and self._props() == other._props()  # type: ignore[attr-defined]
+        )
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)

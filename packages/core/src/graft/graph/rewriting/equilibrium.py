@@ -129,23 +129,35 @@ class EquilibriumGraphRewriter(NodeProcessingGraphRewriter):
         final_timing: list[float] = []
         cleanup_timing: list[float] = []
 
+        # A node queued again before its turn is visited once, at its latest position: a
+        # node whose many inputs are rewritten one after another (the root of a large sum)
+        # is then looked at after those rewrites, not after each of them.
         queue: deque[Apply] = deque()
+        pending: dict[Apply, int] = {}
         # [changes, imported nodes]: counters bumped by graph callbacks.
         counters = [0, 0]
+        created: list[Apply] = []
+
+        def push(node: Apply) -> None:
+            queue.append(node)
+            pending[node] = pending.get(node, 0) + 1
 
         def on_import(node: Apply) -> None:
             counters[0] += 1
             counters[1] += 1
-            queue.append(node)
+            push(node)
+            if track_created:
+                created.append(node)
 
         def on_change(node: Any, i: int, r: Any, new_r: Any) -> None:
             counters[0] += 1
             if node != "output":
-                queue.append(node)
+                push(node)
 
         def on_prune(node: Apply) -> None:
             counters[0] += 1
 
+        track_created = bool(self.cleanup_rewriters)
         updater = _Updater(on_import, on_prune, on_change)
         fgraph.attach_feature(updater)
         get_trackers = self.tracker.get_trackers
@@ -175,15 +187,23 @@ class EquilibriumGraphRewriter(NodeProcessingGraphRewriter):
 
                 t0 = perf()
                 queue.clear()
-                queue.extend(fgraph.toposort())
+                pending.clear()
+                for node in fgraph.toposort():
+                    push(node)
                 io_timing.append(perf() - t0)
 
                 while queue:
                     node = queue.popleft()
+                    left = pending[node] - 1
+                    if left:
+                        pending[node] = left
+                        continue
+                    del pending[node]
                     if node not in apply_nodes:
                         continue
                     for rw in get_trackers(node.op):
                         created_before = counters[1]
+                        created.clear()
                         t0 = perf()
                         applied = process_node(fgraph, node, rw)
                         time_rw[rw] = time_rw.get(rw, 0.0) + perf() - t0
@@ -201,11 +221,11 @@ class EquilibriumGraphRewriter(NodeProcessingGraphRewriter):
                             max_use_abort = True
                         if self.cleanup_rewriters:
                             t0 = perf()
-                            self._cleanup(fgraph, queue, created_before, counters)
+                            self._cleanup(fgraph, created)
                             cleanup_timing.append(perf() - t0)
                         if node in apply_nodes:
                             # Outputs other than this node's were replaced; look again.
-                            queue.append(node)
+                            push(node)
                         break
                     if max_use_abort:
                         break
@@ -250,14 +270,8 @@ class EquilibriumGraphRewriter(NodeProcessingGraphRewriter):
             process_count,
         )
 
-    def _cleanup(
-        self, fgraph: FunctionGraph, queue: deque[Apply], created_before: int, counters: list[int]
-    ) -> None:
-        # The newest imported nodes sit at the end of the queue.
-        n_new = counters[1] - created_before
-        if n_new <= 0:
-            return
-        for node in list(queue)[-n_new:]:
+    def _cleanup(self, fgraph: FunctionGraph, created: list[Apply]) -> None:
+        for node in list(created):
             for rw in self.cleanup_tracker.get_trackers(node.op):
                 if node in fgraph.apply_nodes and self.process_node(fgraph, node, rw):
                     break
