@@ -41,7 +41,7 @@ def test_registered_in_canonicalize():
     names = set(optdb["canonicalize"].names())
     for name, _, tags in cs.REWRITES:
         assert name in names
-        assert "fast_run" in tags or "like_terms" in tags  # like terms is opt-in
+        assert "fast_run" in tags
 
 
 # -- useless subtensor --------------------------------------------------------------------
@@ -264,14 +264,13 @@ def test_like_terms_and_neg_values(dtype, build):
 
 
 def test_like_terms_collected():
-    # Opt-in: FAST_RUN does not include it unless asked for with the "like_terms" tag.
-    mode = Mode(optimizer="fast_run").including("like_terms").excluding("fusion", "inplace")
+    mode = Mode(optimizer="fast_run").excluding("fusion", "inplace")
     x, y = gt.dvector("x"), gt.dvector("y")
     f = graft.function([x, y], 2 * x + y - 3 * x + x * 4, mode=mode)
     assert sorted(str(n.op) for n in graph_nodes(f)).count(str(gt.mul)) == 1
     f = graft.function([x], x + x, mode=mode)  # left to the add canonical form
     assert [n.op for n in graph_nodes(f)] == [gt.add]
-    f, _ = compile_pair([x, y], 2 * x + y - 3 * x + x * 4)
+    f = graft.function([x, y], 2 * x + y - 3 * x + x * 4, mode=mode.excluding("like_terms"))
     assert sorted(str(n.op) for n in graph_nodes(f)).count(str(gt.mul)) >= 2
 
 

@@ -442,8 +442,6 @@ REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ("local_subtensor_of_alloc", local_subtensor_of_alloc, ("fast_run", "shape")),
     ("local_fill_sink", local_fill_sink, ("fast_run", "fill")),
     ("local_alloc_alloc", local_alloc_alloc, ("fast_run", "fast_compile", "useless")),
-    # Opt-in (tag "like_terms"): it re-flattens large add regions and made FAST_RUN
-    # superlinear on big sums (see benchmarks/README.md).
-    ("local_add_like_terms", local_add_like_terms, ("algebra", "like_terms")),
+    ("local_add_like_terms", local_add_like_terms, ("fast_run", "algebra", "like_terms")),
     ("local_neg_lift_mul", local_neg_lift_mul, ("fast_run", "algebra")),
 ]
