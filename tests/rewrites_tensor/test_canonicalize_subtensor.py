@@ -229,6 +229,125 @@ def test_fill_sink_rewriter_direct():
     assert_agree(ref(xd, yd), f(xd, yd))
 
 
+def _fills(f) -> int:
+    return sum(n.op == gt.second for n in graph_nodes(f))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fill_of_any_value_sinks(dtype):
+    # second(x, y) * z: the mul sees y, the fill (needed: x widens y) moves to the result.
+    x = TensorType(dtype, (None, None))("x")
+    y, z = vec(dtype), TensorType(dtype, (None,))("z")
+    f, ref = compile_pair(
+        [x, y, z], gt.exp(gt.second(x, y) * z) if dtype != "int64" else (gt.second(x, y) * z) + 1
+    )
+    top = f.maker.fgraph.outputs[0].owner
+    assert top.op == gt.second or _fills(f) == 0
+    assert all(
+        i.owner is None or i.owner.op != gt.second
+        for n in graph_nodes(f)
+        for i in n.inputs
+        if n.op != gt.second
+    )
+    for shape in [(0, 3), (1, 3), (4, 3)]:
+        xd = np.resize(sample(dtype), shape).astype(dtype)
+        yd, zd = values(dtype, 3), values(dtype, 3)[::-1].copy()
+        assert_agree(ref(xd, yd, zd), f(xd, yd, zd))
+
+
+def test_two_fills_sink_together_and_useless_ones_vanish():
+    x, y = gt.dmatrix("x"), gt.dvector("y")
+    a, b = gt.dvector("a"), gt.dvector("b")
+    # second(y, a) cannot widen anything a matrix result does not already have: it vanishes.
+    out = gt.second(x, a) + gt.second(y, b)
+    f, ref = compile_pair([x, y, a, b], out)
+    assert _fills(f) == 1
+    xd, yd, ad, bd = np.ones((2, 3)), np.arange(3.0), np.arange(3.0) * 2, -np.arange(3.0)
+    assert_agree(ref(xd, yd, ad, bd), f(xd, yd, ad, bd))
+
+
+def test_fill_sink_keeps_dtype_of_the_filled_value():
+    x = gt.dmatrix("x")  # float64 shape source, int32 value: the fill is int32
+    i = gt.ivector("i")
+    out = gt.second(x, i) + i
+    f, ref = compile_pair([x, i], out)
+    assert f.maker.fgraph.outputs[0].type.dtype == "int32"
+    xd, idata = np.ones((2, 3)), np.array([1, -2, 2**30], dtype="int32")
+    assert_agree(ref(xd, idata), f(xd, idata))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_elemwise_alloc_dropped_where_another_input_has_the_shape(dtype):
+    x = TensorType(dtype, (None, None))("x")
+    v = gt.scalar("v", dtype=dtype)
+    out = gt.alloc(v, x.shape[0], x.shape[1]) * x + gt.alloc(v, x.shape[1])
+    f, ref = compile_pair([x, v], out)
+    assert not uses(f, Alloc)
+    for shape in [(0, 3), (1, 3), (4, 3), (2, 1)]:
+        xd = np.resize(sample(dtype), shape).astype(dtype)
+        vv = np.asarray(sample(dtype)[3], dtype=dtype)
+        assert_agree(ref(xd, vv), f(xd, vv))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_elemwise_alloc_kept_where_it_sets_the_shape(dtype):
+    # y is a row: the alloc alone gives the result its number of rows.
+    y = TensorType(dtype, (1, None))("y")
+    v = gt.scalar("v", dtype=dtype)
+    m = gt.lscalar("m")
+    out = gt.alloc(v, m, y.shape[1]) + y
+    f, ref = compile_pair([y, v, m], out)
+    assert uses(f, Alloc)
+    yd = np.resize(sample(dtype), (1, 4)).astype(dtype)
+    vv = np.asarray(sample(dtype)[2], dtype=dtype)
+    for mv in (0, 1, 3):
+        r, g = ref(yd, vv, mv), f(yd, vv, mv)
+        assert g.shape == r.shape == (mv, 4)
+        assert_agree(r, g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dimshuffle_of_alloc_is_one_alloc(dtype):
+    w = TensorType(dtype, (None,))("w")
+    m, n = gt.lscalar("m"), gt.lscalar("n")
+    out = gt.alloc(w, m, n).dimshuffle(0, "x", 1)
+    f, ref = compile_pair([w, m, n], out)
+    assert [type(nd.op) for nd in graph_nodes(f)].count(Alloc) == 1
+    assert not any(
+        nd.inputs[0].owner is not None and isinstance(nd.inputs[0].owner.op, Alloc)
+        for nd in graph_nodes(f)
+        if not isinstance(nd.op, Alloc)
+    )
+    for mv, nv in [(2, 3), (0, 3), (1, 1)]:
+        wd = values(dtype, nv)
+        r, g = ref(wd, mv, nv), f(wd, mv, nv)
+        assert g.shape == r.shape == (mv, 1, nv)
+        assert_agree(r, g)
+    # a transposition is not an alloc
+    node = gt.alloc(w, m, n).dimshuffle(1, "x", 0).owner
+    assert not cs.local_dimshuffle_alloc.transform(None, node)
+
+
+def test_elemwise_alloc_rewriter_direct():
+    x = gt.dmatrix("x")
+    vec_v = gt.dvector("w")
+    n = gt.lscalar("n")
+    # a vector value of unknown length may be broadcast by the alloc itself: kept
+    node = (gt.alloc(vec_v, n, x.shape[1]) + x).owner
+    assert not cs.local_elemwise_alloc.transform(None, node)
+    # a 0-d value widened to x's shape: dropped
+    node = (gt.alloc(gt.dscalar("c"), n, x.shape[1]) + x).owner
+    res = cs.local_elemwise_alloc.transform(None, node)
+    assert res and not any(
+        isinstance(getattr(i.owner, "op", None), Alloc) for i in res[0].owner.inputs
+    )
+    # same static length on both sides: dropped
+    v3 = TensorType("float64", (3,))("v3")
+    x3 = TensorType("float64", (None, 3))("x3")
+    node = (gt.alloc(v3, n, 3) + x3).owner
+    assert cs.local_elemwise_alloc.transform(None, node)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_alloc_alloc(dtype):
     v = gt.scalar("v", dtype=dtype)

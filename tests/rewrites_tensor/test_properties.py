@@ -1,7 +1,8 @@
 """Property tests: random expression trees, FAST_RUN against the unrewritten graph.
 
 Trees are built from the tensor API (add, sub, mul, div, neg, exp, log, log1p,
-sigmoid, sqr, sqrt, pow by constants, sums, dimshuffles, reshapes, casts) over
+sigmoid, sqr, sqrt, pow by constants, sums, dimshuffles, reshapes, casts, fills,
+allocs) over
 two 3x3 matrices and a 1x3 row of one dtype. Both graphs run on the same random inputs
 (zeros, negatives and large values included); where the unrewritten result
 is finite, the rewritten one must be finite and agree with it.
@@ -53,12 +54,16 @@ UNARY = {
     "reshape_same": lambda a: gt.reshape(a, a.shape) if a.type.ndim else a,
     "cast32": lambda a: gt.cast(a, "float32"),
     "cast64": lambda a: gt.cast(a, "float64"),
+    "alloc": lambda a: gt.alloc(a, *(a.shape[i] for i in range(a.type.ndim))),
+    "alloc_sum": lambda a: gt.alloc(gt.sum(a), *(a.shape[i] for i in range(a.type.ndim))),
+    "ones_like_mul": lambda a: gt.ones_like(a) * a,
 }
 BINARY = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
+    "fill": gt.second,
 }
 CONSTANTS = [0, 1, -1, 2, 0.5]
 EXPONENTS = [2.0, 0.5, -1.0, 1.0, 0.0, 3.0, -0.5]

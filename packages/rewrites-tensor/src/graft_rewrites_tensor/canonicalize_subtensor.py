@@ -10,9 +10,12 @@
 * ``local_subtensor_of_alloc``: ``alloc(v, *shape)[idx]`` with a 0-d ``v`` is
   ``alloc(v, *indexed shape)``; ``second(x, c)[idx]`` with a scalar constant
   ``c`` is ``second(x[idx], c)``.
-* ``local_fill_sink``: ``f(second(x, c), y)`` for an Elemwise ``f`` and a
-  scalar constant ``c`` is ``second(x, f(c, y))``; ``local_alloc_alloc``:
-  ``alloc(alloc(v, *s1), *s2)`` is ``alloc(v, *s2)``.
+* ``local_fill_sink``: ``f(second(x, c), y)`` for an Elemwise ``f`` is
+  ``second(x, f(c, y))``; ``local_elemwise_alloc``: ``f(alloc(v, *s), y)``
+  is ``f(v, y)`` where ``y`` already has the shape ``s`` gives;
+  ``local_dimshuffle_alloc``: ``alloc(v, n).dimshuffle("x", 0)`` is
+  ``alloc(v, 1, n)``;
+  ``local_alloc_alloc``: ``alloc(alloc(v, *s1), *s2)`` is ``alloc(v, *s2)``.
 * ``local_add_like_terms``: in a float add region, ``a*x + b*x`` and
   ``a*x + x`` (constants ``a``, ``b``) are ``(a + b) * x``, ``(a + 1) * x``.
   ``x + x`` is left alone (one add, as cheap as ``2 * x``, and the form the
@@ -36,8 +39,8 @@ import graft.tensor as gt
 from graft.graph.basic import Apply, Variable
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
-from graft.tensor.basic import Alloc, alloc
-from graft.tensor.elemwise import Elemwise
+from graft.tensor.basic import Alloc, alloc, pad_left
+from graft.tensor.elemwise import DimShuffle, Elemwise
 from graft.tensor.shape import Shape_i, shape_i
 from graft.tensor.subtensor import Subtensor
 from graft.tensor.subtensor_index import (
@@ -67,6 +70,7 @@ from graft_rewrites_tensor.utils import (
     ndim_of,
     region_root,
     shape_of,
+    strict_broadcasting,
     sum_terms,
     uniform_value,
 )
@@ -302,25 +306,111 @@ def local_subtensor_of_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
 
 @node_rewriter([Elemwise])
 def local_fill_sink(fgraph: FunctionGraph | None, node: Apply) -> Any:
-    """``f(second(x, c), y)`` is ``second(x, f(c, y))`` for a scalar constant ``c``."""
+    """``f(second(a, b), second(c, d), e)`` is ``second(a, second(c, f(b, d, e)))``.
+
+    A fill only gives its value a shape; computing ``f`` on the values and
+    filling once at the end lets the fills meet (and merge, or vanish where
+    the result already has the shape) and lets the arithmetic see the values,
+    e.g. ``ones_like(x) * g`` in gradients. The result has the same shape and
+    dtype: ``second(a, b)`` has ``b``'s dtype and the broadcast shape of ``a``
+    and ``b``.
+    """
     if node.op == gt.second or len(node.outputs) != 1:
         return False
+    shapes: list[Variable] = []
+    ins: list[Variable] = []
+    for inp in node.inputs:
+        o = inp.owner
+        if o is not None and o.op == gt.second:
+            shapes.append(o.inputs[0])
+            ins.append(o.inputs[1])
+        else:
+            ins.append(inp)
+    if not shapes:
+        return False
+    new = node.op.make_node(*ins).outputs[0]
     out = node.outputs[0]
+    for a in shapes:
+        if may_broadcast(a, new, ndim_of(out)):
+            new = gt.second(a, new)
+    new = fit(new, out)
+    return False if new is None else [new]
+
+
+def _dropping_alloc_keeps_shape(node: Apply, k: int, v: Variable, alloc_out: Variable) -> bool:
+    """Whether input ``k`` of ``node`` (``alloc_out = alloc(v, ...)``) can be replaced by ``v``.
+
+    Every dimension the alloc widens must be set by another input of ``node``
+    (not statically 1 there): with strict broadcasting that input and the
+    alloc had to agree on it, so the result keeps its shape without the alloc.
+    """
+    ndim = ndim_of(node.outputs[0])
+    a = (1,) * (ndim - ndim_of(alloc_out)) + tuple(shape_of(alloc_out))
+    vs = (1,) * (ndim - ndim_of(v)) + tuple(shape_of(v))
+    others = [
+        (1,) * (ndim - ndim_of(i)) + tuple(shape_of(i))
+        for j, i in enumerate(node.inputs)
+        if j != k
+    ]
+    for d in range(ndim):
+        if a[d] == 1 or (vs[d] is not None and vs[d] == a[d]):
+            continue  # not widened here, or ``v`` has the size itself
+        if vs[d] == 1 and any(o[d] != 1 for o in others):
+            continue  # widened to a size another input has
+        return False
+    return True
+
+
+@node_rewriter([Elemwise])
+def local_elemwise_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``f(alloc(v, *shape), y)`` is ``f(v, y)`` where ``y`` already gives the result its shape.
+
+    Only under strict broadcasting (only dimensions of static size 1
+    broadcast), and only where each dimension the alloc widens is one that
+    another input has (not statically 1): the alloc's only effect was then a
+    copy. Example: ``alloc(0.5, x.shape[0]) * x`` becomes ``0.5 * x``.
+    """
+    if len(node.outputs) != 1 or not strict_broadcasting():
+        return False
+    ins = list(node.inputs)
+    changed = False
     for k, inp in enumerate(node.inputs):
         o = inp.owner
-        if o is None or o.op != gt.second:
+        if o is None or not isinstance(o.op, Alloc):
             continue
-        x, c = o.inputs
-        c0 = _scalar_const(c)
-        if c0 is None:
+        v = o.inputs[0]
+        if dtype_of(v) != dtype_of(inp) or not _dropping_alloc_keeps_shape(node, k, v, inp):
             continue
-        ins = list(node.inputs)
-        ins[k] = c0
-        inner = node.op.make_node(*ins).outputs[0]
-        new = fit(gt.second(x, inner), out)
-        if new is not None:
-            return [new]
-    return False
+        ins[k] = v
+        changed = True
+    if not changed:
+        return False
+    new = fit(node.op.make_node(*ins).outputs[0], node.outputs[0])
+    return False if new is None else [new]
+
+
+@node_rewriter([DimShuffle])
+def local_dimshuffle_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``alloc(v, *s).dimshuffle(...)`` that only inserts broadcast dims is one ``alloc``.
+
+    Example: ``alloc(v, n).dimshuffle("x", 0)`` becomes ``alloc(v, 1, n)``, so
+    that an elementwise user sees the alloc (see `local_elemwise_alloc`).
+    """
+    op: Any = node.op
+    inner = node.inputs[0]
+    o = inner.owner
+    if o is None or not isinstance(o.op, Alloc) or op.drop or not op.augment:
+        return False
+    kept = [d for d in op.new_order if d != "x"]
+    if kept != sorted(kept):
+        return False  # a transposition: leave it to the dimshuffle rewrites
+    v, *shape = o.inputs
+    one = make_constant(1, "int64")
+    new_shape = [one if d == "x" else shape[d] for d in op.new_order]
+    v_full = pad_left(v, len(shape))
+    new_v = DimShuffle(len(shape), list(op.new_order))(v_full)
+    new = fit(alloc(new_v, *new_shape), node.outputs[0])
+    return False if new is None else [new]
 
 
 @node_rewriter([Alloc])
@@ -441,6 +531,8 @@ REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ("local_subtensor_merge", local_subtensor_merge, ("fast_run", "shape")),
     ("local_subtensor_of_alloc", local_subtensor_of_alloc, ("fast_run", "shape")),
     ("local_fill_sink", local_fill_sink, ("fast_run", "fill")),
+    ("local_elemwise_alloc", local_elemwise_alloc, ("fast_run", "fill")),
+    ("local_dimshuffle_alloc", local_dimshuffle_alloc, ("fast_run", "fill")),
     ("local_alloc_alloc", local_alloc_alloc, ("fast_run", "fast_compile", "useless")),
     ("local_add_like_terms", local_add_like_terms, ("fast_run", "algebra", "like_terms")),
     ("local_neg_lift_mul", local_neg_lift_mul, ("fast_run", "algebra")),
