@@ -14,6 +14,7 @@ from operator import call
 from time import perf_counter
 from typing import Any
 
+from graft._gc import fewer_gc_pauses
 from graft.compile.io import In, Out
 from graft.compile.mode import Mode, get_mode
 from graft.compile.profiling import ProfileStats, register_atexit
@@ -83,6 +84,7 @@ class FunctionMaker:
         f = maker.create()
     """
 
+    @fewer_gc_pauses()
     def __init__(
         self,
         collected: CollectedGraph,
@@ -160,6 +162,7 @@ class FunctionMaker:
             return
         fgraph.attach_feature(DestroyHandler())
 
+    @fewer_gc_pauses()
     def create(self, trust_input: bool = False) -> Function:
         """Link the rewritten graph with the mode's backend and return the `Function`."""
         profile = self.profile
