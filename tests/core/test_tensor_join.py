@@ -459,12 +459,33 @@ def test_eye_defaults_and_errors():
 
 
 @pytest.mark.parametrize(
-    "shape, reps", [((3,), (2,)), ((2, 3), (2, 1)), ((2, 3), (3,)), ((3,), (2, 2)), ((2,), (0,))]
+    "shape, reps",
+    [
+        ((3,), (2,)),
+        ((2, 3), (2, 1)),
+        ((2, 3), (3,)),
+        ((3,), (2, 2)),
+        ((2,), (0,)),
+        ((3,), 1),
+        ((2, 3), 2),
+        ((3,), np.int64(3)),
+        ((), 3),
+    ],
 )
 def test_tile_matches_numpy(shape, reps):
     xv = values_of(shape, "float64")
     x = sym(xv)
     check_all(tile(x, reps), {x: xv}, np.tile(xv, reps))
+
+
+def test_tile_rejects_symbolic_or_non_integer_reps():
+    x = sym(values_of((3,), "float64"))
+    with pytest.raises(TypeError, match="symbolic"):
+        tile(x, gt.iscalar("r"))
+    with pytest.raises(TypeError, match=r"integers, got 1\.5"):
+        tile(x, (1.5,))
+    with pytest.raises(ValueError, match="non-negative"):
+        tile(x, -1)
 
 
 @pytest.mark.parametrize(

@@ -640,15 +640,29 @@ def eye(n: Any, m: Any = None, k: Any = 0, dtype: Any = None) -> Variable:
     return Eye(dtype)(n, m, k)  # type: ignore[no-any-return]
 
 
-def tile(x: Any, reps: Sequence[int]) -> Variable:
-    """``np.tile`` for constant integer ``reps`` (built from joins).
+def _const_rep(r: Any) -> int:
+    if isinstance(r, Constant):
+        r = r.data
+    if isinstance(r, Variable):
+        raise TypeError(f"tile: reps must be constant integers, got the symbolic {r}")
+    is_int_array = isinstance(r, np.ndarray) and r.ndim == 0 and r.dtype.kind in "iu"
+    if isinstance(r, bool) or not (isinstance(r, int | np.integer) or is_int_array):
+        raise TypeError(f"tile: reps must be integers, got {r!r}")
+    return int(r)
+
+
+def tile(x: Any, reps: int | Sequence[int]) -> Variable:
+    """``np.tile`` for constant integer ``reps`` (an int or a sequence; built from joins).
 
     Example::
 
         tile(v, (2, 3))   # a (2, 3 * len(v)) matrix
+        tile(v, 2)        # v twice, end to end
     """
     x = as_tensor_variable(x)
-    reps = [int(r) for r in reps]
+    if isinstance(reps, int | np.integer | Variable):
+        reps = [reps]  # type: ignore[list-item]
+    reps = [_const_rep(r) for r in reps]
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: reps {tuple(reps)} must be non-negative")
     nd = max(len(reps), x.type.ndim)
