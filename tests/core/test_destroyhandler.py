@@ -244,6 +244,22 @@ def test_protect_inputs_decides_and_reports_direct_overwrites():
     fg.validate()
 
 
+def test_protect_inputs_clone_protects_the_clones_inputs():
+    x, w = var("x"), var("w")
+    fg = FunctionGraph([x, w], [f(x, w)], clone=False)
+    fg.attach_feature(ProtectInputs([x]))
+    fg2, equiv = fg.clone_get_equiv()
+    (prot,) = [ft for ft in fg2._features if isinstance(ft, ProtectInputs)]
+    assert prot.protected == {equiv[x]}
+    # an in-place op on the clone's x is rejected, on the clone's w accepted
+    fg2.replace(fg2.outputs[0], inc(equiv[x]), import_missing=True)
+    with pytest.raises(InconsistencyError, match="would overwrite the input x"):
+        fg2.execute_callbacks("validate")
+    fg3 = fg.clone()
+    fg3.replace(fg3.outputs[0], inc(fg3.inputs[1]), import_missing=True)
+    fg3.execute_callbacks("validate")
+
+
 def test_function_rejects_overwriting_a_view_of_an_input():
     x = var("x")
     with pytest.raises(InconsistencyError, match="through a view"):

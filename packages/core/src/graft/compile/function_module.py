@@ -39,11 +39,19 @@ class ProtectInputs(Feature):
     nothing for graphs without in-place Ops.
     """
 
-    def __init__(self, protected: Sequence[Variable]) -> None:
+    def __init__(
+        self, protected: Sequence[Variable] = (), positions: Sequence[int] | None = None
+    ) -> None:
         self.protected = set(protected)
+        # Positions in the graph's inputs, so that a clone protects the clone's inputs.
+        self.positions = None if positions is None else tuple(positions)
         self.destroyers: dict[Apply, None] = {}
 
     def on_attach(self, fgraph: FunctionGraph) -> None:
+        if self.positions is None:
+            self.positions = tuple(k for k, v in enumerate(fgraph.inputs) if v in self.protected)
+        else:
+            self.protected = {fgraph.inputs[k] for k in self.positions}
         for node in fgraph.apply_nodes:
             self.on_import(fgraph, node, "on_attach")
 
@@ -67,7 +75,7 @@ class ProtectInputs(Feature):
                         )
 
     def clone(self) -> ProtectInputs:
-        return ProtectInputs(list(self.protected))
+        return ProtectInputs(positions=self.positions)
 
 
 class FunctionMaker:
