@@ -117,6 +117,10 @@ class Elemwise(Op):
         self.nfunc_spec = None
 
     def make_node(self, *inputs: Any) -> Apply:
+        nin = getattr(self.scalar_op, "nin", -1)
+        if nin >= 0 and len(inputs) != nin:
+            # NumPy would take an extra argument as ``out=`` and overwrite it.
+            raise TypeError(f"{self}: {self.scalar_op} takes {nin} inputs, got {len(inputs)}")
         group = self.scalar_op.weak_group(len(inputs))
         ins = convert_inputs(inputs, group)
         for i, v in enumerate(ins):
