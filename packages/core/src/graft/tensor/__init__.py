@@ -34,6 +34,7 @@ from graft.tensor.basic import (
 )
 from graft.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from graft.tensor.extra_ops import CumOp, cumprod, cumsum, diff, searchsorted
+from graft.tensor.fused_reduce import ElemwiseReduce
 from graft.tensor.join import (
     ARange,
     Eye,
