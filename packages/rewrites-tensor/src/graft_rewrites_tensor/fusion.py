@@ -26,12 +26,15 @@ Which nodes go together:
   it is repeated while a pass fuses something after refusing a join (a
   later pass can join already fused nodes).
 
-Reductions are *not* fused with their elementwise inputs here: on the
-reference backend ``CAReduce`` reduces with NumPy's reductions, and a
-``CAReduce`` over a Composite would have to reduce with a Python-level loop,
-which is slower than the two nodes it replaces. A compiling backend that can
-generate a fused reduction loop should register its own rewrite (e.g. in its
-``graft_register_rewrites`` hook, after position 49, with its backend tag).
+Reductions are fused with their elementwise input by a separate rewrite,
+`graft_rewrites_tensor.reduce_fusion.local_reduce_fusion` (position 49.1,
+tags ``fast_run``, ``fusion``, ``reduce_fusion``), which `register` adds
+too: once this pass has made each elementwise tree one node, a reduction
+whose input is such a node's only output, read by nothing else, becomes one
+`graft.tensor.fused_reduce.ElemwiseReduce`. On the reference backend that
+op computes the mapped array with the Composite evaluator and reduces it
+with NumPy's reduction, exactly as the two nodes did; a compiling backend
+can generate one loop for it, or exclude ``reduce_fusion``.
 
 Example::
 
@@ -61,6 +64,7 @@ from graft.scalar import constant as scalar_constant
 from graft.scalar.type import get_scalar_type
 from graft.tensor.elemwise import DimShuffle, Elemwise
 from graft.tensor.type import TensorType
+from graft_rewrites_tensor import reduce_fusion
 
 if TYPE_CHECKING:
     from graft.plugins.registry import RewriteRegistry
@@ -484,7 +488,10 @@ class FusionOptimizer(GraphRewriter):
 
 
 def register(registry: RewriteRegistry) -> None:
-    """Register `FusionOptimizer` as ``elemwise_fusion`` in ``optdb`` (position 49).
+    """Register `FusionOptimizer` as ``elemwise_fusion`` in ``optdb`` (position 49), then reduction fusion.
+
+    Reduction fusion is `graft_rewrites_tensor.reduce_fusion.register`
+    (``local_reduce_fusion``, position 49.1).
 
     Example::
 
@@ -493,6 +500,7 @@ def register(registry: RewriteRegistry) -> None:
 
         db = make_optdb(load_plugins=False)
         register(RewriteRegistry(db=db))
-        "elemwise_fusion" in db          # True
+        "elemwise_fusion" in db, "local_reduce_fusion" in db   # (True, True)
     """
     registry.register("elemwise_fusion", FusionOptimizer(), "fast_run", "fusion", position=49)
+    reduce_fusion.register(registry)
