@@ -331,21 +331,36 @@ def test_dimshuffle_of_alloc_is_one_alloc(dtype):
 def test_elemwise_alloc_rewriter_direct():
     x = gt.dmatrix("x")
     vec_v = gt.dvector("w")
+    c = gt.dscalar("c")
     n = gt.lscalar("n")
     # a vector value of unknown length may be broadcast by the alloc itself: kept
-    node = (gt.alloc(vec_v, n, x.shape[1]) + x).owner
+    node = (gt.alloc(vec_v, x.shape[0], x.shape[1]) + x).owner
     assert not cs.local_elemwise_alloc.transform(None, node)
-    # a 0-d value widened to x's shape: dropped
-    node = (gt.alloc(gt.dscalar("c"), n, x.shape[1]) + x).owner
-    res = cs.local_elemwise_alloc.transform(None, node)
-    assert res and not any(
-        isinstance(getattr(i.owner, "op", None), Alloc) for i in res[0].owner.inputs
-    )
+    # a size not tied to x: kept, so that a mismatch still raises at run time
+    node = (gt.alloc(c, n, x.shape[1]) + x).owner
+    assert not cs.local_elemwise_alloc.transform(None, node)
+    # a 0-d value widened to x's own sizes, also seen through an elemwise of x: dropped
+    for other in (x, gt.exp(x) * 2.0):
+        node = (gt.alloc(c, x.shape[0], x.shape[1]) + other).owner
+        res = cs.local_elemwise_alloc.transform(None, node)
+        assert res and not any(
+            isinstance(getattr(i.owner, "op", None), Alloc) for i in res[0].owner.inputs
+        )
     # same static length on both sides: dropped
     v3 = TensorType("float64", (3,))("v3")
     x3 = TensorType("float64", (None, 3))("x3")
-    node = (gt.alloc(v3, n, 3) + x3).owner
+    node = (gt.alloc(v3, x3.shape[0], 3) + x3).owner
     assert cs.local_elemwise_alloc.transform(None, node)
+
+
+def test_elemwise_alloc_to_an_unrelated_size_still_raises_on_mismatch():
+    x, c, n = gt.dvector("x"), gt.dscalar("c"), gt.lscalar("n")
+    f, ref = compile_pair([x, c, n], gt.alloc(c, n) + x)
+    xd = np.arange(3.0)
+    assert_agree(ref(xd, 2.0, 3), f(xd, 2.0, 3))
+    for fn in (ref, f):
+        with pytest.raises(ValueError):
+            fn(xd, 2.0, 4)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

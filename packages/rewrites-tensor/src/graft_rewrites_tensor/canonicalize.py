@@ -39,7 +39,7 @@ from graft.scalar.basic import Cast
 from graft.scalar.type import all_dtypes
 from graft.tensor.basic import Alloc
 from graft.tensor.elemwise import CAReduce, DimShuffle, Elemwise
-from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
+from graft.tensor.shape import Reshape, Shape, SpecifyShape
 from graft_rewrites_tensor.utils import (
     ADD_OPS,
     MUL_OPS,
@@ -52,6 +52,7 @@ from graft_rewrites_tensor.utils import (
     expand_mul,
     fit,
     flatten,
+    is_dim_of,
     make_constant,
     may_broadcast,
     mul_factors,
@@ -364,20 +365,11 @@ def local_useless_cast(fgraph: FunctionGraph | None, node: Apply) -> Any:
     return False
 
 
-def _is_dim_of(entry: Variable, x: Variable, i: int) -> bool:
-    """Whether the 0-d ``entry`` is known to equal ``x.shape[i]``."""
-    o = entry.owner
-    if o is not None and isinstance(o.op, Shape_i) and o.op.i == i and o.inputs[0] is x:
-        return True
-    v = uniform_value(entry)
-    return v is not None and shape_of(x)[i] is not None and v == shape_of(x)[i]
-
-
 def _same_shape_entries(x: Variable, entries: list[Variable]) -> bool:
     """Whether ``entries`` (one per dimension, at most one -1) give exactly the shape of ``x``."""
     if len(entries) != ndim_of(x):
         return False
-    unknown = [i for i, e in enumerate(entries) if not _is_dim_of(e, x, i)]
+    unknown = [i for i, e in enumerate(entries) if not is_dim_of(e, x, i)]
     if not unknown:
         return True
     return len(unknown) == 1 and uniform_value(entries[unknown[0]]) == -1
@@ -433,7 +425,7 @@ def local_useless_specify_shape(fgraph: FunctionGraph | None, node: Apply) -> An
 def local_useless_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """``alloc(v, *shape)`` is ``v`` when ``v`` already has that shape (entries ``v.shape[i]`` or its static sizes)."""
     v, *shape = node.inputs
-    if ndim_of(v) != len(shape) or not all(_is_dim_of(s, v, i) for i, s in enumerate(shape)):
+    if ndim_of(v) != len(shape) or not all(is_dim_of(s, v, i) for i, s in enumerate(shape)):
         return False
     new = fit(v, node.outputs[0])
     return False if new is None else [new]

@@ -64,6 +64,7 @@ from graft_rewrites_tensor.utils import (
     expand_add,
     fit,
     flatten,
+    is_dim_of,
     make_constant,
     may_broadcast,
     n_clients,
@@ -337,28 +338,52 @@ def local_fill_sink(fgraph: FunctionGraph | None, node: Apply) -> Any:
     return False if new is None else [new]
 
 
-def _dropping_alloc_keeps_shape(node: Apply, k: int, v: Variable, alloc_out: Variable) -> bool:
-    """Whether input ``k`` of ``node`` (``alloc_out = alloc(v, ...)``) can be replaced by ``v``.
+def _dropping_alloc_keeps_shape(node: Apply, k: int, v: Variable, alloc_node: Apply) -> bool:
+    """Whether input ``k`` of ``node`` (the output of ``alloc_node = alloc(v, *shape)``) can be
+    replaced by ``v``.
 
-    Every dimension the alloc widens must be set by another input of ``node``
-    (not statically 1 there): with strict broadcasting that input and the
-    alloc had to agree on it, so the result keeps its shape without the alloc.
+    Every dimension the alloc widens must be one that another input of
+    ``node`` has, with the alloc's size entry known to equal that input's size
+    (``y.shape[d]`` of that input ``y``, or a constant equal to its static
+    size): the result then keeps its shape, and no size check is lost.
     """
     ndim = ndim_of(node.outputs[0])
-    a = (1,) * (ndim - ndim_of(alloc_out)) + tuple(shape_of(alloc_out))
+    out = alloc_node.outputs[0]
+    entries = alloc_node.inputs[1:]
+    pad_a = ndim - ndim_of(out)
+    a = (1,) * pad_a + tuple(shape_of(out))
     vs = (1,) * (ndim - ndim_of(v)) + tuple(shape_of(v))
-    others = [
-        (1,) * (ndim - ndim_of(i)) + tuple(shape_of(i))
-        for j, i in enumerate(node.inputs)
-        if j != k
-    ]
+    others = [i for j, i in enumerate(node.inputs) if j != k]
     for d in range(ndim):
         if a[d] == 1 or (vs[d] is not None and vs[d] == a[d]):
             continue  # not widened here, or ``v`` has the size itself
-        if vs[d] == 1 and any(o[d] != 1 for o in others):
-            continue  # widened to a size another input has
-        return False
+        if vs[d] != 1:
+            return False  # ``v`` may be broadcast by the alloc at run time
+        entry = entries[d - pad_a]
+        if not any(
+            d >= ndim - ndim_of(y) and _sized_by(entry, y, d - (ndim - ndim_of(y))) for y in others
+        ):
+            return False
     return True
+
+
+def _sized_by(entry: Variable, y: Variable, j: int, depth: int = 8) -> bool:
+    """Whether ``entry`` is known to equal ``y.shape[j]``, looking through Elemwise producers.
+
+    With strict broadcasting an Elemwise output's dimension equals that of
+    each input whose dimension is not statically 1, so ``x.shape[0]`` also
+    sizes ``exp(x) * z``.
+    """
+    if is_dim_of(entry, y, j):
+        return True
+    o = y.owner
+    if depth == 0 or o is None or not isinstance(o.op, Elemwise) or shape_of(y)[j] == 1:
+        return False
+    for z in o.inputs:
+        jz = j - (ndim_of(y) - ndim_of(z))
+        if jz >= 0 and shape_of(z)[jz] != 1 and _sized_by(entry, z, jz, depth - 1):
+            return True
+    return False
 
 
 @node_rewriter([Elemwise])
@@ -366,9 +391,11 @@ def local_elemwise_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """``f(alloc(v, *shape), y)`` is ``f(v, y)`` where ``y`` already gives the result its shape.
 
     Only under strict broadcasting (only dimensions of static size 1
-    broadcast), and only where each dimension the alloc widens is one that
-    another input has (not statically 1): the alloc's only effect was then a
-    copy. Example: ``alloc(0.5, x.shape[0]) * x`` becomes ``0.5 * x``.
+    broadcast), and only where each size the alloc widens to is known to be
+    that of another input (``alloc(v, y.shape[0]) * y``): the alloc's only
+    effect was then a copy. An alloc to a size not tied to the other inputs
+    stays, so a run-time size mismatch still raises. Example:
+    ``alloc(0.5, x.shape[0]) * x`` becomes ``0.5 * x``.
     """
     if len(node.outputs) != 1 or not strict_broadcasting():
         return False
@@ -379,7 +406,7 @@ def local_elemwise_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
         if o is None or not isinstance(o.op, Alloc):
             continue
         v = o.inputs[0]
-        if dtype_of(v) != dtype_of(inp) or not _dropping_alloc_keeps_shape(node, k, v, inp):
+        if dtype_of(v) != dtype_of(inp) or not _dropping_alloc_keeps_shape(node, k, v, o):
             continue
         ins[k] = v
         changed = True

@@ -35,6 +35,7 @@ from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
 from graft.tensor.basic import cast, constant, pad_left
 from graft.tensor.elemwise import DimShuffle, Elemwise
 from graft.tensor.math import second
+from graft.tensor.shape import Shape_i
 
 __all__ = [
     "ADD_OPS",
@@ -51,6 +52,7 @@ __all__ = [
     "expand_mul",
     "fit",
     "flatten",
+    "is_dim_of",
     "is_scalar_like",
     "make_constant",
     "may_broadcast",
@@ -173,6 +175,21 @@ def uniform_value(var: Variable) -> Any:
     if value != value:  # NaN
         return None
     return value
+
+
+def is_dim_of(entry: Variable, x: Variable, i: int) -> bool:
+    """Whether the 0-d ``entry`` is known to equal ``x.shape[i]``: it is ``Shape_i{i}(x)``, or
+    a constant equal to ``x``'s static size ``i``.
+
+    Example::
+
+        is_dim_of(x.shape[0], x, 0)   # True
+    """
+    o = entry.owner
+    if o is not None and isinstance(o.op, Shape_i) and o.op.i == i and o.inputs[0] is x:
+        return True
+    v = uniform_value(entry)
+    return v is not None and shape_of(x)[i] is not None and v == shape_of(x)[i]
 
 
 def is_scalar_like(var: Variable) -> bool:
