@@ -61,8 +61,15 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Rewriting benchmarks (pass --compare-pytensor to also time PyTensor)."""
+    """Every benchmark in benchmarks/; arguments go to fastrun_rewrite.py.
+
+    ``nox -s bench -- --compare-pytensor`` also times PyTensor on the FAST_RUN graphs.
+    """
     session.install("packages/core", "packages/rewrites-tensor")
     if "--compare-pytensor" in session.posargs:
         session.install("pytensor")
-    session.run("python", str(ROOT / "benchmarks" / "rewrite_scaling.py"), *session.posargs)
+    bench_dir = ROOT / "benchmarks"
+    session.run("python", str(bench_dir / "rewrite_scaling.py"))
+    session.run("python", str(bench_dir / "call_overhead.py"))
+    session.run("python", str(bench_dir / "reduce_fusion.py"))
+    session.run("python", str(bench_dir / "fastrun_rewrite.py"), *session.posargs)
