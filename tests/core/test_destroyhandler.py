@@ -260,6 +260,24 @@ def test_protect_inputs_clone_protects_the_clones_inputs():
     fg3.execute_callbacks("validate")
 
 
+def test_protect_inputs_checks_destroyers_rewired_after_a_passing_check():
+    x, w = var("x"), var("w")
+    fg = FunctionGraph([x, w], [f(inc(w), w)], clone=False)
+    prot = ProtectInputs([x])
+    fg.attach_feature(prot)
+    fg.execute_callbacks("validate")
+    assert not prot.unchecked  # nothing left to look at until the graph changes
+    node = fg.outputs[0].owner.inputs[0].owner  # inc(w)
+    fg.change_node_input(node, 0, x)
+    assert node in prot.unchecked
+    with pytest.raises(InconsistencyError, match="would overwrite the input x"):
+        fg.execute_callbacks("validate")
+    assert node in prot.unchecked  # still to be checked after a failed validation
+    fg.change_node_input(node, 0, w)
+    fg.execute_callbacks("validate")
+    assert not prot.unchecked
+
+
 def test_function_rejects_overwriting_a_view_of_an_input():
     x = var("x")
     with pytest.raises(InconsistencyError, match="through a view"):

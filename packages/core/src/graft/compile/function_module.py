@@ -35,8 +35,10 @@ _MISSING: Any = object()
 class ProtectInputs(Feature):
     """Rejects graph changes that would overwrite a protected input or a constant in place.
 
-    Only nodes whose Op has a ``destroy_map`` are tracked, so validation costs
-    nothing for graphs without in-place Ops.
+    Only nodes whose Op has a ``destroy_map`` are tracked, and `validate`
+    checks only those imported or rewired since the last successful check, so
+    validating after every change costs nothing for graphs without in-place
+    Ops and stays linear with them.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class ProtectInputs(Feature):
         # Positions in the graph's inputs, so that a clone protects the clone's inputs.
         self.positions = None if positions is None else tuple(positions)
         self.destroyers: dict[Apply, None] = {}
+        self.unchecked: dict[Apply, None] = {}
 
     def on_attach(self, fgraph: FunctionGraph) -> None:
         if self.positions is None:
@@ -58,12 +61,20 @@ class ProtectInputs(Feature):
     def on_import(self, fgraph: FunctionGraph, node: Apply, reason: Any) -> None:
         if node.op.destroy_map:
             self.destroyers[node] = None
+            self.unchecked[node] = None
+
+    def on_change_input(
+        self, fgraph: FunctionGraph, node: Any, i: int, r: Variable, new_r: Variable, reason: Any
+    ) -> None:
+        if node in self.destroyers:
+            self.unchecked[node] = None
 
     def on_prune(self, fgraph: FunctionGraph, node: Apply, reason: Any) -> None:
         self.destroyers.pop(node, None)
+        self.unchecked.pop(node, None)
 
     def validate(self, fgraph: FunctionGraph) -> None:
-        for node in self.destroyers:
+        for node in self.unchecked:
             for idxs in node.op.destroy_map.values():
                 for i in idxs:
                     v = node.inputs[i]
@@ -73,6 +84,8 @@ class ProtectInputs(Feature):
                             f"{node.op} would overwrite the {what} {v} in place "
                             "(inputs are protected unless In(..., mutable=True))"
                         )
+        # Kept on failure: the caller reverts, and the nodes stay to be checked.
+        self.unchecked.clear()
 
     def clone(self) -> ProtectInputs:
         return ProtectInputs(positions=self.positions)
