@@ -13,17 +13,31 @@ from graft.graph.type import Type
 _DTYPE_ALIASES = {"floatX": None, "float": "float64", "int": "int64", "bool": "bool"}
 
 
+# dtype spec (str, np.dtype, scalar type) -> its name; NumPy's ``dtype.name`` is slow and
+# every TensorType built (thousands per gradient) asks for one.
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
 def _norm_dtype(dtype: Any) -> str:
     if dtype is None or dtype == "floatX":
         from graft.configparser import config
 
         return str(config.floatX)
+    try:
+        return _DTYPE_NAMES[dtype]
+    except (KeyError, TypeError):  # TypeError: an unhashable spec
+        pass
     if isinstance(dtype, str) and dtype in _DTYPE_ALIASES and _DTYPE_ALIASES[dtype]:
         return _DTYPE_ALIASES[dtype]  # type: ignore[return-value]
     try:
-        return np.dtype(dtype).name
+        name = np.dtype(dtype).name
     except TypeError:
         raise TypeError(f"{dtype!r} is not a dtype") from None
+    try:
+        _DTYPE_NAMES[dtype] = name
+    except TypeError:
+        pass
+    return name
 
 
 def _norm_shape(shape: Iterable[Any]) -> tuple[int | None, ...]:
