@@ -72,4 +72,5 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(bench_dir / "rewrite_scaling.py"))
     session.run("python", str(bench_dir / "call_overhead.py"))
     session.run("python", str(bench_dir / "reduce_fusion.py"))
+    session.run("python", str(bench_dir / "build_grad.py"))
     session.run("python", str(bench_dir / "fastrun_rewrite.py"), *session.posargs)

@@ -7,6 +7,12 @@ in a subprocess (so that a run can be cut off after a time limit):
 
 and reads the one JSON line it prints last: ``nodes_before``, ``nodes_after``,
 ``seconds`` (best of the runs), ``runs`` and ``pytensor`` (its version).
+``build_grad.py --compare-pytensor`` runs
+
+    python benchmarks/_pytensor_graph.py build N_TERMS REPEATS
+
+which prints ``build_seconds`` and ``grad_seconds`` (each the best of the runs)
+for building the cost and taking its gradient.
 
 The graph is the one `fastrun_rewrite.build_graft` builds: ``N_TERMS`` float64
 vector inputs ``x_i`` and one float64 scalar ``w``; ``cost`` is the sum,
@@ -43,8 +49,8 @@ except ImportError:  # pragma: no cover - older PyTensor
     from pytensor.graph.basic import applys_between
 
 
-def build(n_terms: int) -> tuple[list, list]:
-    """Inputs ``[x_0 .. x_{n-1}, w]`` and outputs ``[cost, grad(cost, w)]``."""
+def forward(n_terms: int) -> tuple[list, object, object]:
+    """Inputs ``[x_0 .. x_{n-1}, w]``, ``cost`` and ``w``."""
     w = pt.dscalar("w")
     xs = [pt.dvector(f"x{i}") for i in range(n_terms)]
     terms = [pt.sum(pt.log(pt.exp(x * w) + 1) - (x - 1) ** 2 / 2) for x in xs]
@@ -53,8 +59,36 @@ def build(n_terms: int) -> tuple[list, list]:
             terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
             for i in range(0, len(terms), 2)
         ]
-    cost = terms[0]
-    return [*xs, w], [cost, pytensor.grad(cost, w)]
+    return [*xs, w], terms[0], w
+
+
+def build(n_terms: int) -> tuple[list, list]:
+    """Inputs ``[x_0 .. x_{n-1}, w]`` and outputs ``[cost, grad(cost, w)]``."""
+    inputs, cost, w = forward(n_terms)
+    return inputs, [cost, pytensor.grad(cost, w)]
+
+
+def build_times(n_terms: int, repeats: int) -> None:
+    """Print the JSON line with the best build and gradient times of ``repeats`` runs."""
+    forward(2)
+    best_build = best_grad = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _, cost, w = forward(n_terms)
+        t1 = time.perf_counter()
+        pytensor.grad(cost, w)
+        t2 = time.perf_counter()
+        best_build, best_grad = min(best_build, t1 - t0), min(best_grad, t2 - t1)
+    print(
+        json.dumps(
+            {
+                "build_seconds": best_build,
+                "grad_seconds": best_grad,
+                "pytensor": pytensor.__version__,
+            }
+        ),
+        flush=True,
+    )
 
 
 def rewrite_once(n_terms: int) -> tuple[int, int, float]:
@@ -73,6 +107,9 @@ def rewrite_once(n_terms: int) -> tuple[int, int, float]:
 
 
 def main(argv: list[str]) -> None:
+    if argv and argv[0] == "build":
+        build_times(int(argv[1]), int(argv[2]) if len(argv) > 2 else 1)
+        return
     n_terms = int(argv[0])
     repeats = int(argv[1]) if len(argv) > 1 else 1
     max_repeat_s = float(argv[2]) if len(argv) > 2 else 60.0
