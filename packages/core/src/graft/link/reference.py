@@ -7,9 +7,11 @@ simple; it is also the fallback that is always available.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from graft._fpe import ignoring_fp_errors
 from graft.graph.basic import Constant
 from graft.graph.op import Op
 from graft.link.basic import CompiledGraph, Linker, raise_node_error
@@ -121,23 +123,27 @@ def _make_runner(
     everything: list[Cell],
 ) -> Callable[..., list[Any]]:
     single_out = output_cells[0] if len(output_cells) == 1 else None
+    # One errstate for the whole call instead of one per perform (see graft._fpe); a
+    # single node gains nothing from it.
+    quiet = ignoring_fp_errors if len(steps) > 1 else nullcontext
 
     def run(*args: Any) -> list[Any]:
         for c, a in zip(input_cells, args):
             c[0] = a
         try:
-            # Arity-specialised input gathering: a list display is much cheaper
-            # than a comprehension for the common one- and two-input nodes.
-            for perform, node, n, ins, outs, dead in steps:
-                if n == 1:
-                    perform(node, [ins[0][0]], outs)
-                elif n == 2:
-                    perform(node, [ins[0][0], ins[1][0]], outs)
-                else:
-                    perform(node, [c[0] for c in ins], outs)
-                if dead:
-                    for c in dead:
-                        c[0] = None
+            with quiet():
+                # Arity-specialised input gathering: a list display is much cheaper
+                # than a comprehension for the common one- and two-input nodes.
+                for perform, node, n, ins, outs, dead in steps:
+                    if n == 1:
+                        perform(node, [ins[0][0]], outs)
+                    elif n == 2:
+                        perform(node, [ins[0][0], ins[1][0]], outs)
+                    else:
+                        perform(node, [c[0] for c in ins], outs)
+                    if dead:
+                        for c in dead:
+                            c[0] = None
         except Exception as exc:
             _fail(exc, node, ins, everything)
         res = [single_out[0]] if single_out is not None else [c[0] for c in output_cells]
@@ -163,15 +169,16 @@ def _make_profiled_runner(
         for c, a in zip(input_cells, args):
             c[0] = a
         try:
-            for k, (perform, node, _, ins, outs, dead) in indexed:
-                values = [c[0] for c in ins]
-                t0 = perf_counter()
-                perform(node, values, outs)
-                node_times[k] += perf_counter() - t0
-                node_calls[k] += 1
-                if dead:
-                    for c in dead:
-                        c[0] = None
+            with ignoring_fp_errors():
+                for k, (perform, node, _, ins, outs, dead) in indexed:
+                    values = [c[0] for c in ins]
+                    t0 = perf_counter()
+                    perform(node, values, outs)
+                    node_times[k] += perf_counter() - t0
+                    node_calls[k] += 1
+                    if dead:
+                        for c in dead:
+                            c[0] = None
         except Exception as exc:
             _fail(exc, node, ins, everything)
         res = [c[0] for c in output_cells]

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, cast
 
 import numpy as np
 
+from graft._fpe import fp_errors_ignored
 from graft.graph.basic import Apply, Constant, Variable, io_toposort
 from graft.graph.op import Op
 from graft.scalar.basic import ScalarOp
@@ -147,14 +148,19 @@ class Elemwise(Op):
                 )
         return Apply(self, ins, outs)
 
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+    def _apply_ufunc(self, node: Apply, inputs: Sequence[Any]) -> Any:
         ufunc = self.scalar_op.ufunc
-        with np.errstate(all="ignore"):
-            if self.inplace_pattern and len(node.outputs) == 1:
-                _, i = self.inplace_pattern[0]
-                res = ufunc(*inputs, out=inputs[i])
-            else:
-                res = ufunc(*inputs)
+        if self.inplace_pattern and len(node.outputs) == 1:
+            _, i = self.inplace_pattern[0]
+            return ufunc(*inputs, out=inputs[i])
+        return ufunc(*inputs)
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        if fp_errors_ignored():
+            res = self._apply_ufunc(node, inputs)
+        else:
+            with np.errstate(all="ignore"):
+                res = self._apply_ufunc(node, inputs)
         if len(node.outputs) == 1:
             res = (res,)
         for store, r, out in zip(output_storage, res, node.outputs):
@@ -401,21 +407,26 @@ class CAReduce(Op):
         shape = tuple(s for d, s in enumerate(x.type.shape) if d not in axis)
         return Apply(self, [x], [TensorType(self._out_dtype(x.type.dtype), shape)()])
 
+    def _reduce(self, x: Any, out_dtype: np.dtype[Any]) -> Any:
+        axis = self.axis
+        if self._np is not None:
+            if self._np in (np.sum, np.prod):
+                return self._np(x, axis=axis, dtype=out_dtype)
+            return self._np(x, axis=axis)
+        res = x
+        axes = range(x.ndim) if axis is None else axis
+        for a in sorted(axes, reverse=True):
+            res = _reduce_with(self.scalar_op.ufunc, res, a)
+        return res
+
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
-        axis = self.axis if self.axis is not None else None
         out_dtype = _ttype(node.outputs[0]).numpy_dtype
-        with np.errstate(all="ignore"):
-            if self._np is not None:
-                if self._np in (np.sum, np.prod):
-                    res = self._np(x, axis=axis, dtype=out_dtype)
-                else:
-                    res = self._np(x, axis=axis)
-            else:
-                res = x
-                axes = range(x.ndim) if axis is None else axis
-                for a in sorted(axes, reverse=True):
-                    res = _reduce_with(self.scalar_op.ufunc, res, a)
+        if fp_errors_ignored():
+            res = self._reduce(x, out_dtype)
+        else:
+            with np.errstate(all="ignore"):
+                res = self._reduce(x, out_dtype)
         output_storage[0][0] = np.asarray(res, dtype=out_dtype)
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
