@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import evaluate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,18 +10,6 @@ import graft.scalar as gs
 from graft.graph.basic import Constant, io_toposort
 from graft.graph.utils import MethodNotDefined
 from graft.scalar import ScalarConstant, get_scalar_type
-
-
-def evaluate(outputs, givens):
-    """A tiny evaluator: toposort and call each node's perform."""
-    values = dict(givens)
-    for node in io_toposort(list(givens), outputs):
-        ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
-        storage = [[None] for _ in node.outputs]
-        node.op.perform(node, ins, storage)
-        for o, s in zip(node.outputs, storage):
-            values[o] = s[0]
-    return [o.data if isinstance(o, Constant) else values[o] for o in outputs]
 
 
 def numeric_grad(op, point, i):

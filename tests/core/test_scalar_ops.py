@@ -9,24 +9,12 @@ import warnings
 import numpy as np
 import pytest
 import scipy.special as sps
+from helpers import evaluate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graft.scalar as gs
-from graft.graph.basic import Constant, io_toposort
 from graft.scalar import Cast, ScalarOp, get_scalar_type, probe_output_dtypes
-
-
-def evaluate(outputs, givens):
-    """A tiny evaluator: toposort and call each node's perform."""
-    values = dict(givens)
-    for node in io_toposort(list(givens), outputs):
-        ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
-        storage = [[None] for _ in node.outputs]
-        node.op.perform(node, ins, storage)
-        for o, s in zip(node.outputs, storage):
-            values[o] = s[0]
-    return [o.data if isinstance(o, Constant) else values[o] for o in outputs]
 
 
 @contextlib.contextmanager

@@ -6,11 +6,12 @@ import re
 
 import numpy as np
 import pytest
+from helpers import evaluate
 from hypothesis import given
 from hypothesis import strategies as st
 
 import graft.scalar as gs
-from graft.graph.basic import Constant, Variable, io_toposort
+from graft.graph.basic import Constant, Variable
 from graft.scalar import (
     ScalarConstant,
     ScalarType,
@@ -45,18 +46,6 @@ ALL = [
     "complex64",
     "complex128",
 ]
-
-
-def evaluate(outputs, givens):
-    """A tiny evaluator: toposort and call each node's perform."""
-    values = dict(givens)
-    for node in io_toposort(list(givens), outputs):
-        ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
-        storage = [[None] for _ in node.outputs]
-        node.op.perform(node, ins, storage)
-        for o, s in zip(node.outputs, storage):
-            values[o] = s[0]
-    return [o.data if isinstance(o, Constant) else values[o] for o in outputs]
 
 
 # ---------------------------------------------------------------------------

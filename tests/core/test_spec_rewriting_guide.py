@@ -57,17 +57,22 @@ def run_doctest(text: str, globs: dict) -> None:
     assert runner.failures == 0, "".join(out)
 
 
-def test_graph_rewriter_simplify():
-    simplify = Simplify()
-    run_doctest(
-        """
+# The guide's example graph, built as each of its examples starts.
+XYZ_GRAPH = """
         >>> x = float64('x')
         >>> y = float64('y')
         >>> z = float64('z')
         >>> a = add(z, mul(true_div(mul(y, x), y), true_div(z, x)))
         >>> e = graft.graph.fg.FunctionGraph([x, y, z], [a])
         >>> e
-        FunctionGraph(add(z, mul(true_div(mul(y, x), y), true_div(z, x))))
+        FunctionGraph(add(z, mul(true_div(mul(y, x), y), true_div(z, x))))"""
+
+
+def test_graph_rewriter_simplify():
+    simplify = Simplify()
+    run_doctest(
+        XYZ_GRAPH
+        + """
         >>> simplify.rewrite(e)
         >>> e
         FunctionGraph(add(z, mul(x, true_div(z, x))))
@@ -106,14 +111,8 @@ def test_merge_then_simplify():
 def test_local_simplify_with_walking_rewriter():
     local_simplify = LocalSimplify()
     run_doctest(
-        """
-        >>> x = float64('x')
-        >>> y = float64('y')
-        >>> z = float64('z')
-        >>> a = add(z, mul(true_div(mul(y, x), y), true_div(z, x)))
-        >>> e = graft.graph.fg.FunctionGraph([x, y, z], [a])
-        >>> e
-        FunctionGraph(add(z, mul(true_div(mul(y, x), y), true_div(z, x))))
+        XYZ_GRAPH
+        + """
         >>> simplify = graft.graph.rewriting.basic.WalkingGraphRewriter(local_simplify)
         >>> simplify.rewrite(e)
         (<graft.graph.rewriting.basic.WalkingGraphRewriter object at 0x...>, 1, 5, 3, ..., ..., ...)

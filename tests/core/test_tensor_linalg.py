@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 import scipy.linalg as sla
-from test_tensor_math import assert_same, check_grad, check_infer_shape, evaluate, grad, var_like
+from test_tensor_math import assert_same, check_grad, check_infer_shape, ev, evaluate, var_like
 
 import graft.tensor as gt
+from graft.gradient import grad
 from graft.tensor.linalg import (
     Cholesky,
     Det,
@@ -25,10 +26,6 @@ from graft.tensor.linalg import (
 )
 
 RNG = np.random.default_rng(20240601)
-
-
-def ev(out, givens):
-    return evaluate([out], givens)[0]
 
 
 def _general(n, seed=0):

@@ -6,15 +6,12 @@ import scipy.special as sps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from test_tensor_math import assert_same, check_grad, check_infer_shape, evaluate, grad, var_like
+from test_tensor_math import assert_same, check_grad, check_infer_shape, ev, evaluate, var_like
 
 import graft.tensor as gt
+from graft.gradient import grad
 from graft.tensor.extra_ops import CumOp, Diff, SearchSorted, cumprod, cumsum, diff, searchsorted
 from graft.tensor.special import LogSoftmax, Softmax, log_softmax, logsumexp, softmax
-
-
-def ev(out, givens):
-    return evaluate([out], givens)[0]
 
 
 def _ref_softmax(a, axis):

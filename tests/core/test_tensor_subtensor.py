@@ -7,13 +7,17 @@ differences.
 
 from __future__ import annotations
 
+from functools import partial
+
+import helpers
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from helpers import HSET, check_all, ev, sym
+from hypothesis import given
 from hypothesis import strategies as st
 
 import graft.tensor as gt
-from graft.graph.basic import Constant, Variable, io_toposort
+from graft.graph.basic import Constant
 from graft.tensor.subtensor import (
     AdvancedIncSubtensor,
     AdvancedIncSubtensor1,
@@ -29,97 +33,9 @@ from graft.tensor.subtensor import (
 from graft.tensor.subtensor_index import slice_length
 
 RNG = np.random.default_rng(42)
-HSET = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-
-# ---------------------------------------------------------------------------
-# Helpers: a tiny evaluator, shape checks, a finite-difference gradient check
-# ---------------------------------------------------------------------------
-
-
-def evaluate(outputs, givens):
-    """Toposort and call each node's perform (no rewrites, no backend)."""
-    values = dict(givens)
-    for node in io_toposort(list(givens), outputs):
-        ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
-        storage = [[None] for _ in node.outputs]
-        node.op.perform(node, ins, storage)
-        for o, s in zip(node.outputs, storage):
-            values[o] = s[0]
-    return [o.data if isinstance(o, Constant) else values[o] for o in outputs]
-
-
-def ev(out, givens):
-    return evaluate([out], givens)[0]
-
-
-def sym(value, static=False, name=None):
-    """A symbolic tensor for ``value``: unknown sizes (but size-1 dims) unless ``static``."""
-    value = np.asarray(value)
-    shape = value.shape if static else tuple(1 if s == 1 else None for s in value.shape)
-    return gt.tensor(dtype=value.dtype, shape=shape, name=name)
-
-
-def check_static(var, value):
-    shape = var.type.shape
-    assert len(shape) == np.ndim(value), (shape, np.shape(value))
-    for s, a in zip(shape, np.shape(value)):
-        assert s is None or s == a, (shape, np.shape(value))
-
-
-def check_infer_shape(out, givens):
-    """``infer_shape`` of ``out``'s node, with int and with symbolic input shapes."""
-    node = out.owner
-    in_vals = evaluate(node.inputs, givens)
-    actual = [np.shape(v) for v in evaluate(node.outputs, givens)]
-    int_shapes = [tuple(int(s) for s in np.shape(v)) for v in in_vals]
-    _compare_shapes(node.op.infer_shape(None, node, int_shapes), actual, givens)
-    syms = [tuple(gt.lscalar() for _ in s) for s in int_shapes]
-    g2 = dict(givens)
-    for ss, vs in zip(syms, int_shapes):
-        g2.update({s: np.int64(v) for s, v in zip(ss, vs)})
-    _compare_shapes(node.op.infer_shape(None, node, syms), actual, g2)
-
-
-def _compare_shapes(shapes, actual, givens):
-    assert len(shapes) == len(actual)
-    for shp, a in zip(shapes, actual):
-        got = tuple(int(ev(s, givens)) if isinstance(s, Variable) else int(s) for s in shp)
-        assert got == a, (got, a)
-
-
-def check_all(out, givens, expected):
-    got = ev(out, givens)
-    assert got.dtype == np.asarray(expected).dtype, (got.dtype, np.asarray(expected).dtype)
-    np.testing.assert_array_equal(got, expected)
-    check_static(out, got)
-    check_infer_shape(out, givens)
-    return got
-
-
-def check_grad(build, values, eps=1e-6, tol=1e-6):
-    """Symbolic gradients of ``sum(w * build(*inputs))`` vs central differences."""
-    from graft.gradient import grad
-
-    values = [np.asarray(v, dtype="float64") for v in values]
-    xs = [sym(v) for v in values]
-    out = build(*xs)
-    givens = dict(zip(xs, values))
-    w = RNG.standard_normal(np.shape(ev(out, givens)))
-    cost = (out * gt.constant(w)).sum()
-    grads = evaluate(grad(cost, xs), givens)
-
-    def f(*vals):
-        return float(ev(cost, dict(zip(xs, vals))))
-
-    for i, v in enumerate(values):
-        num = np.zeros_like(v)
-        for k in range(v.size):
-            up, down = [a.copy() for a in values], [a.copy() for a in values]
-            up[i].flat[k] += eps
-            down[i].flat[k] -= eps
-            num.flat[k] = (f(*up) - f(*down)) / (2 * eps)
-        np.testing.assert_allclose(grads[i], num, rtol=tol, atol=tol)
+# Shared checks (helpers.py); the gradient check draws its weights from this module's RNG.
+check_grad = partial(helpers.check_grad, rng=RNG)
 
 
 DTYPES = ["float64", "float32", "int64", "int8", "bool"]
