@@ -20,31 +20,20 @@ import numpy as np
 
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
-from graft.tensor._helpers import _as_tensor, _np_dtype, _tm
+from graft.tensor._helpers import (
+    _as_tensor,
+    _axis_in_range,
+    _check_axis,
+    _discrete_grad,
+    _is_discrete_dtype,
+    _np_dtype,
+    _tm,
+)
 from graft.tensor.basic import cast
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
 
 __all__ = ["CumOp", "Diff", "SearchSorted", "cumprod", "cumsum", "diff", "searchsorted"]
-
-
-def _check_axis(axis: Any, name: str) -> int | None:
-    if axis is None:
-        return None
-    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
-    return int(axis)
-
-
-def _is_discrete(dtype: str) -> bool:
-    return np.dtype(dtype).kind in "biu"
-
-
-def _zero_grad(x: Any) -> Any:
-    from graft.tensor.basic import zeros_like
-
-    # Same convention as the reductions: discrete inputs get a float64 zero.
-    return zeros_like(x, dtype="float64")
 
 
 class CumOp(Op):
@@ -80,10 +69,9 @@ class CumOp(Op):
             known = x.type.shape
             size = int(np.prod(known)) if all(s is not None for s in known) else None
             return Apply(self, [x], [TensorType(out_dtype, (size,))()])
-        if not -nd <= self.axis < nd:
-            raise ValueError(f"{self}: axis {self.axis} is out of range for {nd}-d input {x}")
-        if self.axis < 0:
-            return CumOp(self.axis % nd, self.mode, self.reverse).make_node(x)
+        axis = _axis_in_range(self, self.axis, nd, x)
+        if axis != self.axis:
+            return CumOp(axis, self.mode, self.reverse).make_node(x)
         return Apply(self, [x], [TensorType(out_dtype, x.type.shape)()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
@@ -121,8 +109,8 @@ class CumOp(Op):
         (x,) = inputs
         (out,) = outputs
         (g,) = output_grads
-        if _is_discrete(x.type.dtype):
-            return [_zero_grad(x)]
+        if _is_discrete_dtype(x.type.dtype):
+            return [_discrete_grad(x)]
         if self.axis is None:
             # Differentiate the flattened computation, then restore x's shape.
             xf = reshape(x, (-1,))
@@ -208,10 +196,9 @@ class Diff(Op):
         nd = x.type.ndim
         if nd == 0:
             raise ValueError("diff requires an input of at least one dimension")
-        if not -nd <= self.axis < nd:
-            raise ValueError(f"{self}: axis {self.axis} is out of range for {nd}-d input {x}")
-        if self.axis < 0:
-            return Diff(self.n, self.axis % nd, self.transpose).make_node(x, like)
+        axis = _axis_in_range(self, self.axis, nd, x)
+        if axis != self.axis:
+            return Diff(self.n, axis, self.transpose).make_node(x, like)
         if self.transpose:
             if like is None:
                 raise TypeError("Diff(transpose=True) takes the gradient and the original input")
@@ -273,8 +260,8 @@ class Diff(Op):
 
             return [Diff(self.n, self.axis)(g), disconnected_type()]
         (x,) = inputs
-        if _is_discrete(x.type.dtype):
-            return [_zero_grad(x)]
+        if _is_discrete_dtype(x.type.dtype):
+            return [_discrete_grad(x)]
         return [cast(Diff(self.n, self.axis, transpose=True)(g, x), x.type.dtype)]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

@@ -33,7 +33,13 @@ import numpy as np
 
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
-from graft.tensor._helpers import _as_tensor, _np_dtype
+from graft.tensor._helpers import (
+    _as_tensor,
+    _discrete_grad,
+    _is_discrete_dtype,
+    _np_dtype,
+    _unary_perform,
+)
 from graft.tensor.basic import cast
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
@@ -126,6 +132,51 @@ def _scipy_linalg() -> Any:
     return scipy.linalg
 
 
+class _MatrixOp(Op):
+    """Base of the ops from one square matrix to one output: `Cholesky`, `MatrixInverse`, `Det`.
+
+    ``_name`` heads the messages; ``_matrix_out`` says whether the output is
+    ``(n, n)`` like ``a`` (else 0-d). A subclass gives `_compute` (NumPy/SciPy,
+    on ``a`` cast to the output dtype) and `_grad` (the gradient w.r.t. ``a``,
+    before it is cast to ``a``'s dtype).
+    """
+
+    _name = ""
+    _matrix_out = True
+
+    def make_node(self, a: Any) -> Apply:
+        a = _as_tensor(a)
+        n = _square(self._name, a)
+        shape = (n, n) if self._matrix_out else ()
+        return Apply(self, [a], [TensorType(_out_dtype(self._name, a), shape)()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        dtype = _np_dtype(node)
+        output_storage[0][0] = np.asarray(
+            self._compute(np.asarray(inputs[0], dtype=dtype)), dtype=dtype
+        )
+
+    def _compute(self, a: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
+        return [input_shapes[0] if self._matrix_out else ()]
+
+    def L_op(
+        self,
+        inputs: Sequence[Any],
+        outputs: Sequence[Any],
+        output_grads: Sequence[Any],
+    ) -> list[Variable]:
+        (a,) = inputs
+        (out,) = outputs
+        (g,) = output_grads
+        return [_like(self._grad(a, out, g), a)]
+
+    def _grad(self, a: Any, out: Any, g: Any) -> Any:
+        raise NotImplementedError
+
+
 # ---------------------------------------------------------------------------
 # Triangles
 # ---------------------------------------------------------------------------
@@ -197,7 +248,7 @@ def triu(x: Any, k: int = 0) -> TensorVariable:
 # ---------------------------------------------------------------------------
 
 
-class Cholesky(Op):
+class Cholesky(_MatrixOp):
     """Cholesky factor of a symmetric positive-definite matrix.
 
     ``lower=True`` gives ``L`` with ``a == L @ L.T`` and reads only the lower
@@ -212,6 +263,7 @@ class Cholesky(Op):
     """
 
     __props__ = ("lower", "on_error")
+    _name = "cholesky"
 
     def __init__(self, lower: bool = True, on_error: str = "raise") -> None:
         if on_error not in ("raise", "nan"):
@@ -219,40 +271,19 @@ class Cholesky(Op):
         self.lower = bool(lower)
         self.on_error = on_error
 
-    def make_node(self, a: Any) -> Apply:
-        a = _as_tensor(a)
-        n = _square("cholesky", a)
-        dtype = _out_dtype("cholesky", a)
-        return Apply(self, [a], [TensorType(dtype, (n, n))()])
-
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        (a,) = inputs
-        dtype = _np_dtype(node)
-        a = np.asarray(a, dtype=dtype)
-        if a.size == 0:
-            output_storage[0][0] = a.copy()
-            return
-        sl = _scipy_linalg()
+        # Unlike the base, an empty matrix passes through unfactored.
+        _unary_perform(node, inputs, output_storage, self._compute)
+
+    def _compute(self, a: np.ndarray) -> Any:
         try:
-            out = sl.cholesky(a, lower=self.lower, check_finite=False)
+            return _scipy_linalg().cholesky(a, lower=self.lower, check_finite=False)
         except np.linalg.LinAlgError:
             if self.on_error == "raise":
                 raise
-            out = np.full_like(a, np.nan)
-        output_storage[0][0] = np.asarray(out, dtype=dtype)
+            return np.full_like(a, np.nan)
 
-    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [input_shapes[0]]
-
-    def L_op(
-        self,
-        inputs: Sequence[Any],
-        outputs: Sequence[Any],
-        output_grads: Sequence[Any],
-    ) -> list[Variable]:
-        (a,) = inputs
-        (out,) = outputs
-        (g,) = output_grads
+    def _grad(self, a: Any, out: Any, g: Any) -> Any:
         # Work with the lower factor: for lower=False, U = L.T of a.T's lower triangle.
         chol = out if self.lower else out.T
         gl = tril(g if self.lower else g.T)
@@ -263,9 +294,7 @@ class Cholesky(Op):
         left = solve_triangular(chol, phi, lower=True, trans=1)  # L^-T phi
         ga = solve_triangular(chol, left.T, lower=True, trans=1).T  # (L^-T phi) L^-1
         ga = _fold(ga, lower=True)
-        if not self.lower:
-            ga = ga.T
-        return [_like(ga, a)]
+        return ga if self.lower else ga.T
 
     def __str__(self) -> str:
         return f"Cholesky{{lower={self.lower}}}"
@@ -301,45 +330,35 @@ def _check_rhs(name: str, n: int | None, b: Any) -> tuple[int | None, ...]:
     return (rows, *b.type.shape[1:])
 
 
-class Solve(Op):
-    """Solve ``a @ x == b`` for ``x`` (SciPy's ``solve``).
+class _SolveBase(Op):
+    """Base of `Solve` and `SolveTriangular`: checks, the empty case, shapes, gradient plumbing.
 
-    ``assume_a`` is ``"gen"`` (general, LU), ``"sym"`` (symmetric) or
-    ``"pos"`` (symmetric positive definite, Cholesky); the last two read only
-    the triangle that ``lower`` names. ``b`` is a vector or a matrix.
-
-    Example::
-
-        Solve(assume_a="pos")(cov, gt.dvector("r"))
+    A subclass names itself in ``_name`` (the prefix of its messages) and
+    gives `_solve` (NumPy/SciPy, on inputs cast to the output dtype) and
+    `_grads` (the gradients w.r.t. ``a`` and ``b``, before casting to their dtypes).
     """
 
-    __props__ = ("assume_a", "lower")
-
-    def __init__(self, assume_a: str = "gen", lower: bool = False) -> None:
-        if assume_a not in ("gen", "sym", "pos"):
-            raise ValueError(f"solve: assume_a must be 'gen', 'sym' or 'pos', got {assume_a!r}")
-        self.assume_a = assume_a
-        self.lower = bool(lower)
+    _name = ""
 
     def make_node(self, a: Any, b: Any) -> Apply:
         a, b = _as_tensor(a), _as_tensor(b)
-        n = _square("solve", a)
-        shape = _check_rhs("solve", n, b)
-        return Apply(self, [a, b], [TensorType(_out_dtype("solve", a, b), shape)()])
+        n = _square(self._name, a)
+        shape = _check_rhs(self._name, n, b)
+        return Apply(self, [a, b], [TensorType(_out_dtype(self._name, a, b), shape)()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         a, b = inputs
         dtype = _np_dtype(node)
         a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
         if b.shape[0] != a.shape[0]:
-            raise ValueError(f"solve: a has shape {a.shape}, b has shape {b.shape}")
+            raise ValueError(f"{self._name}: a has shape {a.shape}, b has shape {b.shape}")
         if a.size == 0:
             output_storage[0][0] = np.zeros(b.shape, dtype=dtype)
             return
-        out = _scipy_linalg().solve(
-            a, b, assume_a=self.assume_a, lower=self.lower, check_finite=False
-        )
-        output_storage[0][0] = np.asarray(out, dtype=dtype)
+        output_storage[0][0] = np.asarray(self._solve(a, b), dtype=dtype)
+
+    def _solve(self, a: np.ndarray, b: np.ndarray) -> Any:
+        raise NotImplementedError
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [input_shapes[1]]
@@ -353,24 +372,54 @@ class Solve(Op):
         a, b = inputs
         (x,) = outputs
         (g,) = output_grads
+        ga, gb = self._grads(a, x, g)
+        return [_like(ga, a), _like(gb, b)]
+
+    def _grads(self, a: Any, x: Any, g: Any) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+
+class Solve(_SolveBase):
+    """Solve ``a @ x == b`` for ``x`` (SciPy's ``solve``).
+
+    ``assume_a`` is ``"gen"`` (general, LU), ``"sym"`` (symmetric) or
+    ``"pos"`` (symmetric positive definite, Cholesky); the last two read only
+    the triangle that ``lower`` names. ``b`` is a vector or a matrix.
+
+    Example::
+
+        Solve(assume_a="pos")(cov, gt.dvector("r"))
+    """
+
+    __props__ = ("assume_a", "lower")
+    _name = "solve"
+
+    def __init__(self, assume_a: str = "gen", lower: bool = False) -> None:
+        if assume_a not in ("gen", "sym", "pos"):
+            raise ValueError(f"solve: assume_a must be 'gen', 'sym' or 'pos', got {assume_a!r}")
+        self.assume_a = assume_a
+        self.lower = bool(lower)
+
+    def _solve(self, a: np.ndarray, b: np.ndarray) -> Any:
+        return _scipy_linalg().solve(
+            a, b, assume_a=self.assume_a, lower=self.lower, check_finite=False
+        )
+
+    def _grads(self, a: Any, x: Any, g: Any) -> tuple[Any, Any]:
         if self.assume_a == "gen":
             gb = Solve("gen")(a.T, g)
-            ga = -_vjp_outer(gb, x)
-        else:
-            # The matrix actually used is symmetric, so its transpose solve is itself.
-            gb = self(a, g)
-            ga = _fold(-_vjp_outer(gb, x), self.lower)
-        return [_like(ga, a), _like(gb, b)]
+            return -_vjp_outer(gb, x), gb
+        # The matrix actually used is symmetric, so its transpose solve is itself.
+        gb = self(a, g)
+        return _fold(-_vjp_outer(gb, x), self.lower), gb
 
     def __str__(self) -> str:
         return f"Solve{{{self.assume_a},lower={self.lower}}}"
 
 
 def _like(g: Any, x: Any) -> Any:
-    if np.dtype(x.type.dtype).kind in "biu":
-        from graft.tensor.basic import zeros_like
-
-        return zeros_like(x, dtype="float64")
+    if _is_discrete_dtype(x.type.dtype):
+        return _discrete_grad(x)
     return cast(g, x.type.dtype) if g.type.dtype != x.type.dtype else g
 
 
@@ -394,7 +443,7 @@ def _norm_trans(trans: Any) -> int:
     return table[trans]
 
 
-class SolveTriangular(Op):
+class SolveTriangular(_SolveBase):
     """Solve ``t @ x == b`` (``trans=0``) or ``t.T @ x == b`` (``trans=1``) for triangular ``t``.
 
     ``t`` is the lower (``lower=True``) or upper triangle of ``a``; the other
@@ -407,28 +456,15 @@ class SolveTriangular(Op):
     """
 
     __props__ = ("lower", "trans", "unit_diagonal")
+    _name = "solve_triangular"
 
     def __init__(self, lower: bool = False, trans: Any = 0, unit_diagonal: bool = False) -> None:
         self.lower = bool(lower)
         self.trans = _norm_trans(trans)
         self.unit_diagonal = bool(unit_diagonal)
 
-    def make_node(self, a: Any, b: Any) -> Apply:
-        a, b = _as_tensor(a), _as_tensor(b)
-        n = _square("solve_triangular", a)
-        shape = _check_rhs("solve_triangular", n, b)
-        return Apply(self, [a, b], [TensorType(_out_dtype("solve_triangular", a, b), shape)()])
-
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        a, b = inputs
-        dtype = _np_dtype(node)
-        a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
-        if b.shape[0] != a.shape[0]:
-            raise ValueError(f"solve_triangular: a has shape {a.shape}, b has shape {b.shape}")
-        if a.size == 0:
-            output_storage[0][0] = np.zeros(b.shape, dtype=dtype)
-            return
-        out = _scipy_linalg().solve_triangular(
+    def _solve(self, a: np.ndarray, b: np.ndarray) -> Any:
+        return _scipy_linalg().solve_triangular(
             a,
             b,
             trans=self.trans,
@@ -436,27 +472,14 @@ class SolveTriangular(Op):
             unit_diagonal=self.unit_diagonal,
             check_finite=False,
         )
-        output_storage[0][0] = np.asarray(out, dtype=dtype)
 
-    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [input_shapes[1]]
-
-    def L_op(
-        self,
-        inputs: Sequence[Any],
-        outputs: Sequence[Any],
-        output_grads: Sequence[Any],
-    ) -> list[Variable]:
-        a, b = inputs
-        (x,) = outputs
-        (g,) = output_grads
+    def _grads(self, a: Any, x: Any, g: Any) -> tuple[Any, Any]:
         gb = SolveTriangular(self.lower, 1 - self.trans, self.unit_diagonal)(a, g)
         gt_ = -_vjp_outer(gb, x)  # gradient w.r.t. the matrix actually applied, op(t)
         if self.trans:
             gt_ = gt_.T
         k = (-1 if self.lower else 1) if self.unit_diagonal else 0
-        ga = tril(gt_, k) if self.lower else triu(gt_, k)
-        return [_like(ga, a), _like(gb, b)]
+        return (tril(gt_, k) if self.lower else triu(gt_, k)), gb
 
     def __str__(self) -> str:
         return (
@@ -482,7 +505,7 @@ def solve_triangular(
 # ---------------------------------------------------------------------------
 
 
-class MatrixInverse(Op):
+class MatrixInverse(_MatrixOp):
     """``np.linalg.inv``: the inverse of a square matrix (a singular one raises ``LinAlgError``).
 
     Example::
@@ -491,32 +514,14 @@ class MatrixInverse(Op):
     """
 
     __props__ = ()
+    _name = "inv"
 
-    def make_node(self, a: Any) -> Apply:
-        a = _as_tensor(a)
-        n = _square("inv", a)
-        return Apply(self, [a], [TensorType(_out_dtype("inv", a), (n, n))()])
+    def _compute(self, a: np.ndarray) -> Any:
+        return np.linalg.inv(a)
 
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        dtype = _np_dtype(node)
-        output_storage[0][0] = np.asarray(
-            np.linalg.inv(np.asarray(inputs[0], dtype=dtype)), dtype=dtype
-        )
-
-    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [input_shapes[0]]
-
-    def L_op(
-        self,
-        inputs: Sequence[Any],
-        outputs: Sequence[Any],
-        output_grads: Sequence[Any],
-    ) -> list[Variable]:
-        (a,) = inputs
-        (ainv,) = outputs
-        (g,) = output_grads
+    def _grad(self, a: Any, ainv: Any, g: Any) -> Any:
         # d(A^-1) = -A^-1 dA A^-1, so the gradient is -A^-T g A^-T.
-        return [_like(-_mm(_mm(ainv.T, g), ainv.T), a)]
+        return -_mm(_mm(ainv.T, g), ainv.T)
 
     def __str__(self) -> str:
         return "MatrixInverse"
@@ -535,7 +540,7 @@ def inv(a: Any) -> TensorVariable:
     return matrix_inverse(_as_tensor(a))
 
 
-class Det(Op):
+class Det(_MatrixOp):
     """``np.linalg.det``: the determinant of a square matrix (a 0-d tensor).
 
     The gradient ``g * det * inv(a).T`` needs ``a`` to be invertible.
@@ -546,31 +551,14 @@ class Det(Op):
     """
 
     __props__ = ()
+    _name = "det"
+    _matrix_out = False
 
-    def make_node(self, a: Any) -> Apply:
-        a = _as_tensor(a)
-        _square("det", a)
-        return Apply(self, [a], [TensorType(_out_dtype("det", a), ())()])
+    def _compute(self, a: np.ndarray) -> Any:
+        return np.linalg.det(a)
 
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        dtype = _np_dtype(node)
-        output_storage[0][0] = np.asarray(
-            np.linalg.det(np.asarray(inputs[0], dtype=dtype)), dtype=dtype
-        )
-
-    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [()]
-
-    def L_op(
-        self,
-        inputs: Sequence[Any],
-        outputs: Sequence[Any],
-        output_grads: Sequence[Any],
-    ) -> list[Variable]:
-        (a,) = inputs
-        (d,) = outputs
-        (g,) = output_grads
-        return [_like((g * d) * inv(a).T, a)]
+    def _grad(self, a: Any, d: Any, g: Any) -> Any:
+        return (g * d) * inv(a).T
 
     def __str__(self) -> str:
         return "Det"

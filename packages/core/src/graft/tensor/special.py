@@ -24,7 +24,14 @@ import numpy as np
 
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
-from graft.tensor._helpers import _as_tensor, _np_dtype, _tm
+from graft.tensor._helpers import (
+    _as_tensor,
+    _axis_in_range,
+    _check_axis,
+    _discrete_grad,
+    _tm,
+    _unary_perform,
+)
 from graft.tensor.basic import cast
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
@@ -53,29 +60,56 @@ def _stable_shift(x: np.ndarray, axis: int | None) -> np.ndarray:
 
 
 class _SoftmaxBase(Op):
+    """Shared by `Softmax` and `LogSoftmax`: checks, dtype, ``perform`` and the discrete gradient.
+
+    A subclass gives `_compute` (NumPy, on the input cast to the output dtype)
+    and `_grad` (the gradient for a real input).
+    """
+
     __props__ = ("axis",)
 
     def __init__(self, axis: int | None = -1) -> None:
-        if axis is not None and (isinstance(axis, bool) or not isinstance(axis, int | np.integer)):
-            raise TypeError(f"{type(self).__name__}: axis must be an int or None, got {axis!r}")
-        self.axis = None if axis is None else int(axis)
+        self.axis = _check_axis(axis, type(self).__name__)
 
     def make_node(self, x: Any) -> Apply:
         x = _as_tensor(x)
         nd = x.type.ndim
         if self.axis is not None:
-            if not -nd <= self.axis < nd:
-                raise ValueError(
-                    f"{type(self).__name__}: axis {self.axis} is out of range for {nd}-d input {x}"
-                )
-            if self.axis < 0:
+            axis = _axis_in_range(type(self).__name__, self.axis, nd, x)
+            if axis != self.axis:
                 # Normalise so that equal computations have equal props.
-                return type(self)(self.axis % nd).make_node(x)
+                return type(self)(axis).make_node(x)
         out_dtype = _float_dtype(x.type.dtype)
         return Apply(self, [x], [TensorType(out_dtype, x.type.shape)()])
 
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        _unary_perform(node, inputs, output_storage, self._compute_quietly)
+
+    def _compute_quietly(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return self._compute(x)
+
+    def _compute(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [input_shapes[0]]
+
+    def L_op(
+        self,
+        inputs: Sequence[Any],
+        outputs: Sequence[Any],
+        output_grads: Sequence[Any],
+    ) -> list[Variable]:
+        (x,) = inputs
+        (out,) = outputs
+        (g,) = output_grads
+        if x.type.dtype != out.type.dtype:  # discrete input
+            return [_discrete_grad(x)]
+        return [cast(self._grad(out, g), x.type.dtype)]
+
+    def _grad(self, out: Any, g: Any) -> Any:
+        raise NotImplementedError
 
     def __str__(self) -> str:
         return f"{type(self).__name__}{{axis={self.axis}}}"
@@ -92,35 +126,14 @@ class Softmax(_SoftmaxBase):
         Softmax(axis=1)(gt.dmatrix("x"))   # each row sums to 1
     """
 
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        (x,) = inputs
-        dtype = _np_dtype(node)
-        x = np.asarray(x, dtype=dtype)
-        if x.size == 0:
-            output_storage[0][0] = x.copy()
-            return
-        with np.errstate(all="ignore"):
-            e = np.exp(_stable_shift(x, self.axis))
-            out = e / np.sum(e, axis=self.axis, keepdims=True)
-        output_storage[0][0] = np.asarray(out, dtype=dtype)
+    def _compute(self, x: np.ndarray) -> np.ndarray:
+        e = np.exp(_stable_shift(x, self.axis))
+        return e / np.sum(e, axis=self.axis, keepdims=True)
 
-    def L_op(
-        self,
-        inputs: Sequence[Any],
-        outputs: Sequence[Any],
-        output_grads: Sequence[Any],
-    ) -> list[Variable]:
-        tm = _tm()
-        (x,) = inputs
-        (sm,) = outputs
-        (g,) = output_grads
-        if x.type.dtype != sm.type.dtype:  # discrete input
-            from graft.tensor.basic import zeros_like
-
-            return [zeros_like(x, dtype="float64")]
+    def _grad(self, sm: Any, g: Any) -> Any:
         # J^T g = sm * (g - <g, sm>) along the axis.
-        inner = tm.sum(g * sm, axis=self.axis, keepdims=True)
-        return [cast(sm * (g - inner), x.type.dtype)]
+        inner = _tm().sum(g * sm, axis=self.axis, keepdims=True)
+        return sm * (g - inner)
 
 
 class LogSoftmax(_SoftmaxBase):
@@ -133,42 +146,14 @@ class LogSoftmax(_SoftmaxBase):
         LogSoftmax(axis=-1)(gt.dvector("x"))
     """
 
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        (x,) = inputs
-        dtype = _np_dtype(node)
-        x = np.asarray(x, dtype=dtype)
-        if x.size == 0:
-            output_storage[0][0] = x.copy()
-            return
-        with np.errstate(all="ignore"):
-            shifted = _stable_shift(x, self.axis)
-            out = shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
-        output_storage[0][0] = np.asarray(out, dtype=dtype)
+    def _compute(self, x: np.ndarray) -> np.ndarray:
+        shifted = _stable_shift(x, self.axis)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
 
-    def L_op(
-        self,
-        inputs: Sequence[Any],
-        outputs: Sequence[Any],
-        output_grads: Sequence[Any],
-    ) -> list[Variable]:
+    def _grad(self, out: Any, g: Any) -> Any:
         tm = _tm()
-        (x,) = inputs
-        (out,) = outputs
-        (g,) = output_grads
-        if x.type.dtype != out.type.dtype:
-            from graft.tensor.basic import zeros_like
-
-            return [zeros_like(x, dtype="float64")]
         total = tm.sum(g, axis=self.axis, keepdims=True)
-        return [cast(g - tm.exp(out) * total, x.type.dtype)]
-
-
-def _axis_arg(x: Any, axis: Any) -> int | None:
-    if axis is None:
-        return None
-    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise TypeError(f"axis must be an int or None, got {axis!r}")
-    return int(axis)
+        return g - tm.exp(out) * total
 
 
 def softmax(x: Any, axis: int | None = -1) -> TensorVariable:
@@ -179,7 +164,7 @@ def softmax(x: Any, axis: int | None = -1) -> TensorVariable:
         p = softmax(gt.dmatrix("logits"), axis=-1)
     """
     x = _as_tensor(x)
-    return Softmax(_axis_arg(x, axis))(x)
+    return Softmax(_check_axis(axis))(x)
 
 
 def log_softmax(x: Any, axis: int | None = -1) -> TensorVariable:
@@ -190,7 +175,7 @@ def log_softmax(x: Any, axis: int | None = -1) -> TensorVariable:
         nll = -log_softmax(logits, axis=-1)
     """
     x = _as_tensor(x)
-    return LogSoftmax(_axis_arg(x, axis))(x)
+    return LogSoftmax(_check_axis(axis))(x)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> TensorVariable:

@@ -36,7 +36,7 @@ import numpy as np
 
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
-from graft.tensor.basic import as_tensor_variable, constant, sum_to_shape_of, zeros_like
+from graft.tensor.basic import as_tensor_variable, constant
 from graft.tensor.elemwise import DimShuffle
 from graft.tensor.subtensor_advanced import (
     AdvancedIncSubtensor,
@@ -53,18 +53,16 @@ from graft.tensor.subtensor_index import (
     SYM,
     Dim,
     IdxEntry,
+    IncIndexingOp,
+    IndexingOp,
     build_idx_list,
+    check_idx_list,
     check_inc_value,
     check_index_scalar,
     check_int_index,
-    check_value_shape,
     consumed_dims,
     contains_variable,
-    disconnected,
-    discrete_zero_grad,
     format_idx_list,
-    is_disconnected,
-    is_discrete,
     materialize,
     n_idx_inputs,
     parse_index,
@@ -72,7 +70,6 @@ from graft.tensor.subtensor_index import (
     static_slice_length,
     ttype,
 )
-from graft.tensor.type import TensorType
 
 __all__ = [
     "ARRAY",
@@ -113,23 +110,33 @@ def _basic_static_shape(
     return tuple(out)
 
 
+def _basic_entry(e: Any) -> IdxEntry:
+    if e == SYM or (isinstance(e, int | np.integer) and not isinstance(e, bool)):
+        return e if e == SYM else int(e)
+    raise TypeError(f"bad entry {e!r} in a basic index list (ints, '?' and slices only)")
+
+
 def _check_basic_idx_list(idx_list: Any) -> tuple[IdxEntry, ...]:
-    out: list[IdxEntry] = []
-    for e in idx_list:
-        if isinstance(e, slice):
-            e = (e.start, e.stop, e.step)
-        if isinstance(e, tuple):
-            if len(e) != 3 or not all(p is None or p == SYM or isinstance(p, int) for p in e):
-                raise TypeError(f"bad slice entry {e!r} in a basic index list")
-            out.append(tuple(None if p is None else p if p == SYM else int(p) for p in e))
-        elif e == SYM or (isinstance(e, int | np.integer) and not isinstance(e, bool)):
-            out.append(e if e == SYM else int(e))
-        else:
-            raise TypeError(f"bad entry {e!r} in a basic index list (ints, '?' and slices only)")
-    return tuple(out)
+    return tuple(check_idx_list(idx_list, "a basic", _basic_entry))
 
 
-class Subtensor(Op):
+def _check_basic_inputs(
+    op: Any, x: Any, idx_inputs: Sequence[Any]
+) -> tuple[list[Variable], tuple[int | None, ...]]:
+    """`IndexingOp._check_index` for the basic ops (``op.idx_list`` of ints, slices, ``"?"``)."""
+    if len(op.idx_list) > x.type.ndim:
+        raise IndexError(
+            f"{op}: too many indices for a {x.type.ndim}-d tensor {x} ({len(op.idx_list)})"
+        )
+    if len(idx_inputs) != n_idx_inputs(op.idx_list):
+        raise TypeError(
+            f"{op} takes {n_idx_inputs(op.idx_list)} index inputs, got {len(idx_inputs)}"
+        )
+    ins = [check_index_scalar(op, v) for v in idx_inputs]
+    return ins, _basic_static_shape(op, op.idx_list, x.type.shape)
+
+
+class Subtensor(IndexingOp):
     """Basic indexing ``x[idx]`` by ints, slices and symbolic integer scalars: a view of ``x``.
 
     ``idx_list`` holds one entry per leading dimension indexed (see the
@@ -149,19 +156,7 @@ class Subtensor(Op):
     def __init__(self, idx_list: Sequence[IdxEntry]) -> None:
         self.idx_list = _check_basic_idx_list(idx_list)
 
-    def make_node(self, x: Any, *idx_inputs: Any) -> Apply:
-        x = as_tensor_variable(x)
-        if len(self.idx_list) > x.type.ndim:
-            raise IndexError(
-                f"{self}: too many indices for a {x.type.ndim}-d tensor {x} ({len(self.idx_list)})"
-            )
-        if len(idx_inputs) != n_idx_inputs(self.idx_list):
-            raise TypeError(
-                f"{self} takes {n_idx_inputs(self.idx_list)} index inputs, got {len(idx_inputs)}"
-            )
-        ins = [check_index_scalar(self, v) for v in idx_inputs]
-        shape = _basic_static_shape(self, self.idx_list, x.type.shape)
-        return Apply(self, [x, *ins], [TensorType(x.type.dtype, shape)()])
+    _check_index = _check_basic_inputs
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         x = inputs[0]
@@ -191,30 +186,14 @@ class Subtensor(Op):
         out.extend(xshp[len(self.idx_list) :])
         return [tuple(out)]
 
-    def L_op(
-        self,
-        inputs: Sequence[Variable],
-        outputs: Sequence[Variable],
-        output_grads: Sequence[Variable],
-    ) -> list[Variable]:
-        x, *rest = inputs
-        (gz,) = output_grads
-        if is_discrete(x):
-            gx = discrete_zero_grad(x, gz)
-        elif is_disconnected(gz):
-            gx = zeros_like(x)
-        else:
-            gx = IncSubtensor(self.idx_list)(zeros_like(x), gz, *rest)
-        return [gx] + [disconnected() for _ in rest]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True]] + [[False] for _ in node.inputs[1:]]
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        return IncSubtensor(self.idx_list, set_instead_of_inc)
 
     def __str__(self) -> str:
         return f"Subtensor{{{format_idx_list(self.idx_list)}}}"
 
 
-class IncSubtensor(Op):
+class IncSubtensor(IncIndexingOp):
     """``x`` with ``x[idx]`` replaced by ``y`` (``set_instead_of_inc``) or incremented by it.
 
     Inputs are ``x``, ``y`` (broadcast onto the indexed region), then the
@@ -233,25 +212,9 @@ class IncSubtensor(Op):
         self, idx_list: Sequence[IdxEntry], set_instead_of_inc: bool = False, inplace: bool = False
     ) -> None:
         self.idx_list = _check_basic_idx_list(idx_list)
-        self.set_instead_of_inc = bool(set_instead_of_inc)
-        self.inplace = bool(inplace)
-        self.destroy_map = {0: [0]} if inplace else {}
+        super().__init__(set_instead_of_inc, inplace)
 
-    def make_node(self, x: Any, y: Any, *idx_inputs: Any) -> Apply:
-        x = as_tensor_variable(x)
-        y = check_inc_value(self, x, y)
-        if len(self.idx_list) > x.type.ndim:
-            raise IndexError(
-                f"{self}: too many indices for a {x.type.ndim}-d tensor {x} ({len(self.idx_list)})"
-            )
-        if len(idx_inputs) != n_idx_inputs(self.idx_list):
-            raise TypeError(
-                f"{self} takes {n_idx_inputs(self.idx_list)} index inputs, got {len(idx_inputs)}"
-            )
-        ins = [check_index_scalar(self, v) for v in idx_inputs]
-        region = _basic_static_shape(self, self.idx_list, x.type.shape)
-        check_value_shape(self, region, y)
-        return Apply(self, [x, y, *ins], [x.type()])
+    _check_index = _check_basic_inputs
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         x, y = inputs[0], inputs[1]
@@ -267,33 +230,11 @@ class IncSubtensor(Op):
             raise type(e)(f"{self}: {e} (x shape {x.shape}, y shape {np.shape(y)})") from None
         output_storage[0][0] = out
 
-    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [input_shapes[0]]
+    def _read_op(self) -> Op:
+        return Subtensor(self.idx_list)
 
-    def L_op(
-        self,
-        inputs: Sequence[Variable],
-        outputs: Sequence[Variable],
-        output_grads: Sequence[Variable],
-    ) -> list[Variable]:
-        x, y, *rest = inputs
-        (gz,) = output_grads
-        if is_disconnected(gz):
-            return [disconnected(), disconnected()] + [disconnected() for _ in rest]
-        if is_discrete(x):
-            gx = discrete_zero_grad(x, gz)
-        elif self.set_instead_of_inc:
-            gx = IncSubtensor(self.idx_list, set_instead_of_inc=True)(gz, 0, *rest)
-        else:
-            gx = gz
-        if is_discrete(y):
-            gy = discrete_zero_grad(y, gz)
-        else:
-            gy = sum_to_shape_of(Subtensor(self.idx_list)(gz, *rest), y)
-        return [gx, gy] + [disconnected() for _ in rest]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True], [True]] + [[False] for _ in node.inputs[2:]]
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        return IncSubtensor(self.idx_list, set_instead_of_inc)
 
     def __str__(self) -> str:
         kind = "Set" if self.set_instead_of_inc else "Inc"

@@ -19,14 +19,14 @@ keeps the last write for repeated indices, ``inc`` accumulates like
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.op import Op
-from graft.tensor.basic import as_tensor_variable, cast, sum_to_shape_of, zeros_like
+from graft.tensor.basic import as_tensor_variable, cast
 from graft.tensor.elemwise import broadcast_static_shape
 from graft.tensor.subtensor_index import (
     ARRAY,
@@ -36,24 +36,20 @@ from graft.tensor.subtensor_index import (
     SYM,
     Dim,
     IdxEntry,
+    IncIndexingOp,
+    IndexingOp,
     build_idx_list,
-    check_inc_value,
+    check_idx_list,
     check_int_index,
-    check_value_shape,
     consumed_dims,
     d_broadcast,
-    disconnected,
-    discrete_zero_grad,
     format_idx_list,
-    is_disconnected,
-    is_discrete,
     materialize,
     n_idx_inputs,
     slice_length,
     static_slice_length,
     ttype,
 )
-from graft.tensor.type import TensorType
 
 # ---------------------------------------------------------------------------
 # Layout: where each output dimension comes from
@@ -129,6 +125,27 @@ class _Layout:
             self.items.remove(("adv",))
             self.items.insert(0, ("adv",))
 
+    def output_dims(
+        self, x_dims: Sequence[Dim], block: Sequence[Dim], slice_len: Callable[[int, int], Dim]
+    ) -> list[Dim]:
+        """The output's dims in order (static or symbolic, as the arguments are).
+
+        ``x_dims`` are ``x``'s dims, ``block`` those of the broadcast advanced
+        indices, and ``slice_len(axis, pos)`` the length of the slice at
+        ``idx_list[pos]`` on ``axis``.
+        """
+        out: list[Dim] = []
+        for item in self.items:
+            if item[0] == "x":
+                out.append(x_dims[item[1]])
+            elif item[0] == "new":
+                out.append(1)
+            elif item[0] == "slice":
+                out.append(slice_len(item[1], item[2]))
+            else:
+                out.extend(block)
+        return out
+
 
 def _index_inputs_ndims(idx_list: Sequence[IdxEntry], idx_inputs: Sequence[Variable]) -> list[int]:
     """The ndims of the array/mask inputs, in order (what `_Layout` needs)."""
@@ -146,21 +163,16 @@ def _index_inputs_ndims(idx_list: Sequence[IdxEntry], idx_inputs: Sequence[Varia
     return out
 
 
+def _adv_entry(e: Any) -> IdxEntry:
+    if e is None or e in (SYM, ARRAY, MASK, ELLIPSIS):
+        return e
+    if isinstance(e, int | np.integer) and not isinstance(e, bool):
+        return int(e)
+    raise TypeError(f"bad entry {e!r} in an advanced index list")
+
+
 def _check_adv_idx_list(idx_list: Any) -> tuple[IdxEntry, ...]:
-    out: list[IdxEntry] = []
-    for e in idx_list:
-        if isinstance(e, slice):
-            e = (e.start, e.stop, e.step)
-        if isinstance(e, tuple):
-            if len(e) != 3 or not all(p is None or p == SYM or isinstance(p, int) for p in e):
-                raise TypeError(f"bad slice entry {e!r} in an advanced index list")
-            out.append(tuple(None if p is None else p if p == SYM else int(p) for p in e))
-        elif e is None or e in (SYM, ARRAY, MASK, ELLIPSIS):
-            out.append(e)
-        elif isinstance(e, int | np.integer) and not isinstance(e, bool):
-            out.append(int(e))
-        else:
-            raise TypeError(f"bad entry {e!r} in an advanced index list")
+    out = check_idx_list(idx_list, "an advanced", _adv_entry)
     if sum(e == ELLIPSIS for e in out) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     return tuple(out)
@@ -192,6 +204,19 @@ def _check_index_inputs(
     return out
 
 
+def _check_const_indices(op: Any, v: Variable, axis: int, size: int | None) -> None:
+    """IndexError at build time when a constant index array ``v`` leaves a dim of known size."""
+    if not isinstance(v, Constant) or size is None:
+        return
+    data = np.asarray(v.data)
+    if data.size:
+        bad = data[(data < -size) | (data >= size)]
+        if bad.size:
+            raise IndexError(
+                f"{op}: index {int(bad.flat[0])} is out of bounds for axis {axis} with size {size}"
+            )
+
+
 def _adv_static_shape(
     op: Any, idx_list: Sequence[IdxEntry], x: Variable, idx_inputs: Sequence[Variable]
 ) -> tuple[int | None, ...]:
@@ -207,16 +232,7 @@ def _adv_static_shape(
             shapes.append(())
         elif e == ARRAY:
             v = idx_inputs[k]  # type: ignore[index]
-            if isinstance(v, Constant):
-                data = np.asarray(v.data)
-                n = xs[axes[0]]
-                if n is not None and data.size:
-                    bad = data[(data < -n) | (data >= n)]
-                    if bad.size:
-                        raise IndexError(
-                            f"{op}: index {int(bad.flat[0])} is out of bounds for axis "
-                            f"{axes[0]} with size {n}"
-                        )
+            _check_const_indices(op, v, axes[0], xs[axes[0]])
             shapes.append(v.type.shape)  # type: ignore[attr-defined]
         else:
             v = idx_inputs[k]  # type: ignore[index]
@@ -242,20 +258,14 @@ def _adv_static_shape(
             f"{op}: shape mismatch: indexing arrays could not be broadcast together with shapes "
             + " ".join(str(s) for s in shapes)
         ) from None
-    out: list[int | None] = []
-    for item in lay.items:
-        if item[0] == "x":
-            out.append(xs[item[1]])
-        elif item[0] == "new":
-            out.append(1)
-        elif item[0] == "slice":
-            try:
-                out.append(static_slice_length(xs[item[1]], idx_list[item[2]]))  # type: ignore[arg-type]
-            except ValueError as err:
-                raise ValueError(f"{op}: {err}") from None
-        else:
-            out.extend(block)
-    return tuple(out)
+
+    def slice_len(axis: int, pos: int) -> int | None:
+        try:
+            return static_slice_length(xs[axis], idx_list[pos])  # type: ignore[arg-type]
+        except ValueError as err:
+            raise ValueError(f"{op}: {err}") from None
+
+    return tuple(lay.output_dims(xs, block, slice_len))
 
 
 def _adv_infer_shape(
@@ -292,19 +302,14 @@ def _adv_infer_shape(
         for j, d in enumerate(s):
             at = nd - len(s) + j
             block[at] = d_broadcast(block[at], d)
-    out: list[Dim] = []
-    for item in lay.items:
-        if item[0] == "x":
-            out.append(xshp[item[1]])
-        elif item[0] == "new":
-            out.append(1)
-        elif item[0] == "slice":
-            e = idx_list[item[2]]
-            ins = iter(lay.inputs_of.get(item[2], []))
-            a, b, c = (idx_inputs[next(ins)] if p == SYM else p for p in e)  # type: ignore[union-attr]
-            out.append(slice_length(xshp[item[1]], a, b, c))
-        else:
-            out.extend(block)
+
+    def slice_len(axis: int, pos: int) -> Dim:
+        e = idx_list[pos]
+        ins = iter(lay.inputs_of.get(pos, []))
+        a, b, c = (idx_inputs[next(ins)] if p == SYM else p for p in e)  # type: ignore[union-attr]
+        return slice_length(xshp[axis], a, b, c)
+
+    out = lay.output_dims(xshp, block, slice_len)
     return tuple(s if s is not None else d for s, d in zip(static, out))
 
 
@@ -313,7 +318,7 @@ def _adv_infer_shape(
 # ---------------------------------------------------------------------------
 
 
-class AdvancedSubtensor(Op):
+class AdvancedSubtensor(IndexingOp):
     """General NumPy indexing with integer arrays and/or boolean masks (a copy of ``x``).
 
     ``idx_list`` uses the entries of `graft.tensor.subtensor` (``"a"``:
@@ -331,17 +336,17 @@ class AdvancedSubtensor(Op):
     def __init__(self, idx_list: Sequence[IdxEntry]) -> None:
         self.idx_list = _check_adv_idx_list(idx_list)
 
-    def make_node(self, x: Any, *idx_inputs: Any) -> Apply:
-        x = as_tensor_variable(x)
+    def _check_index(
+        self, x: Variable, idx_inputs: Sequence[Any]
+    ) -> tuple[list[Variable], tuple[int | None, ...]]:
         ins = _check_index_inputs(self, self.idx_list, idx_inputs)
         try:
-            shape = _adv_static_shape(self, self.idx_list, x, ins)
+            return ins, _adv_static_shape(self, self.idx_list, x, ins)
         except IndexError as e:
             msg = str(e)
             raise IndexError(
                 msg if msg.startswith(str(self)) else f"{self}: {msg} ({x})"
             ) from None
-        return Apply(self, [x, *ins], [TensorType(x.type.dtype, shape)()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         x = inputs[0]
@@ -355,30 +360,14 @@ class AdvancedSubtensor(Op):
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
         return [_adv_infer_shape(self.idx_list, node, input_shapes[0], input_shapes[1:], 1)]
 
-    def L_op(
-        self,
-        inputs: Sequence[Variable],
-        outputs: Sequence[Variable],
-        output_grads: Sequence[Variable],
-    ) -> list[Variable]:
-        x, *rest = inputs
-        (gz,) = output_grads
-        if is_discrete(x):
-            gx = discrete_zero_grad(x, gz)
-        elif is_disconnected(gz):
-            gx = zeros_like(x)
-        else:
-            gx = AdvancedIncSubtensor(self.idx_list)(zeros_like(x), gz, *rest)
-        return [gx] + [disconnected() for _ in rest]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True]] + [[False] for _ in node.inputs[1:]]
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        return AdvancedIncSubtensor(self.idx_list, set_instead_of_inc)
 
     def __str__(self) -> str:
         return f"AdvancedSubtensor{{{format_idx_list(self.idx_list)}}}"
 
 
-class AdvancedIncSubtensor(Op):
+class AdvancedIncSubtensor(IncIndexingOp):
     """``x`` with the advanced-indexed region set to, or incremented by, ``y``.
 
     Inputs: ``x``, ``y``, then the index inputs of ``idx_list``. Increments
@@ -397,27 +386,20 @@ class AdvancedIncSubtensor(Op):
         self, idx_list: Sequence[IdxEntry], set_instead_of_inc: bool = False, inplace: bool = False
     ) -> None:
         self.idx_list = _check_adv_idx_list(idx_list)
-        self.set_instead_of_inc = bool(set_instead_of_inc)
-        self.inplace = bool(inplace)
-        self.destroy_map = {0: [0]} if inplace else {}
+        super().__init__(set_instead_of_inc, inplace)
 
-    def make_node(self, x: Any, y: Any, *idx_inputs: Any) -> Apply:
-        x = as_tensor_variable(x)
-        y = check_inc_value(self, x, y)
+    def _check_index(
+        self, x: Variable, idx_inputs: Sequence[Any]
+    ) -> tuple[list[Variable], tuple[int | None, ...]]:
         ins = _check_index_inputs(self, self.idx_list, idx_inputs)
-        region = _adv_static_shape(self, self.idx_list, x, ins)
-        check_value_shape(self, region, y)
-        return Apply(self, [x, y, *ins], [x.type()])
+        return ins, _adv_static_shape(self, self.idx_list, x, ins)
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         x, y = inputs[0], inputs[1]
         out = x if self.inplace else x.copy()
         idx = materialize(self.idx_list, inputs[2:])
         try:
-            if self.set_instead_of_inc:
-                out[idx] = y
-            else:
-                np.add.at(out, idx, np.asarray(y, dtype=out.dtype))
+            _scatter(self, out, idx, y)
         except (IndexError, ValueError) as e:
             shapes = [np.shape(i) for i in inputs[2:]]
             raise type(e)(
@@ -425,35 +407,11 @@ class AdvancedIncSubtensor(Op):
             ) from None
         output_storage[0][0] = out
 
-    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [input_shapes[0]]
+    def _read_op(self) -> Op:
+        return AdvancedSubtensor(self.idx_list)
 
-    def L_op(
-        self,
-        inputs: Sequence[Variable],
-        outputs: Sequence[Variable],
-        output_grads: Sequence[Variable],
-    ) -> list[Variable]:
-        x, y, *rest = inputs
-        (gz,) = output_grads
-        if is_disconnected(gz):
-            return [disconnected() for _ in inputs]
-        if is_discrete(x):
-            gx = discrete_zero_grad(x, gz)
-        elif self.set_instead_of_inc:
-            gx = AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(gz, 0, *rest)
-        else:
-            gx = gz
-        if is_discrete(y):
-            gy = discrete_zero_grad(y, gz)
-        else:
-            # With repeated indices in a set, every copy gets the gradient of
-            # the last write (documented limitation, as in PyTensor).
-            gy = sum_to_shape_of(AdvancedSubtensor(self.idx_list)(gz, *rest), y)
-        return [gx, gy] + [disconnected() for _ in rest]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True], [True]] + [[False] for _ in node.inputs[2:]]
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        return AdvancedIncSubtensor(self.idx_list, set_instead_of_inc)
 
     def __str__(self) -> str:
         kind = "Set" if self.set_instead_of_inc else "Inc"
@@ -461,24 +419,30 @@ class AdvancedIncSubtensor(Op):
         return f"Advanced{kind}Subtensor{{{format_idx_list(self.idx_list)}{ip}}}"
 
 
-def _check_ilist(op: Any, x: Variable, ilist: Any) -> Variable:
-    ilist = as_tensor_variable(ilist)
+def _scatter(op: IncIndexingOp, out: np.ndarray, idx: Any, y: Any) -> None:
+    """Write ``y`` into ``out[idx]``: the last write wins for a set, an inc accumulates."""
+    if op.set_instead_of_inc:
+        out[idx] = y
+    else:
+        np.add.at(out, idx, np.asarray(y, dtype=out.dtype))
+
+
+def _check_ilist(
+    op: Any, x: Variable, idx_inputs: Sequence[Any]
+) -> tuple[list[Variable], tuple[int | None, ...]]:
+    """`IndexingOp._check_index` for one integer vector (``idx_inputs``) on axis 0 of ``x``."""
+    (raw,) = idx_inputs
+    ilist: Any = as_tensor_variable(raw)
     if ilist.type.ndim != 1 or ilist.type.dtype[0] not in "iu":
         raise TypeError(f"{op}: the index must be an integer vector, got {ilist} ({ilist.type})")
     if x.type.ndim == 0:  # type: ignore[attr-defined]
         raise IndexError(f"{op}: cannot index the 0-d tensor {x} with a vector")
-    n = x.type.shape[0]  # type: ignore[attr-defined]
-    if isinstance(ilist, Constant) and n is not None and ilist.data.size:
-        data = np.asarray(ilist.data)
-        bad = data[(data < -n) | (data >= n)]
-        if bad.size:
-            raise IndexError(
-                f"{op}: index {int(bad[0])} is out of bounds for axis 0 with size {n}"
-            )
-    return ilist
+    xs = ttype(x).shape
+    _check_const_indices(op, ilist, 0, xs[0])
+    return [ilist], (ilist.type.shape[0], *xs[1:])
 
 
-class AdvancedSubtensor1(Op):
+class AdvancedSubtensor1(IndexingOp):
     """``x[ilist]`` for one integer vector on axis 0 (``np.take(x, ilist, axis=0)``).
 
     Example::
@@ -489,10 +453,10 @@ class AdvancedSubtensor1(Op):
     __props__ = ()
 
     def make_node(self, x: Any, ilist: Any) -> Apply:
-        x = as_tensor_variable(x)
-        ilist = _check_ilist(self, x, ilist)
-        shape = (ilist.type.shape[0], *x.type.shape[1:])
-        return Apply(self, [x, ilist], [TensorType(x.type.dtype, shape)()])
+        # Only to keep the public signature's named ``ilist``.
+        return super().make_node(x, ilist)
+
+    _check_index = _check_ilist
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         x, i = inputs
@@ -506,30 +470,14 @@ class AdvancedSubtensor1(Op):
         n = node.outputs[0].type.shape[0]  # type: ignore[attr-defined]
         return [(n if n is not None else ishp[0], *xs[1:])]
 
-    def L_op(
-        self,
-        inputs: Sequence[Variable],
-        outputs: Sequence[Variable],
-        output_grads: Sequence[Variable],
-    ) -> list[Variable]:
-        x, ilist = inputs
-        (gz,) = output_grads
-        if is_discrete(x):
-            gx = discrete_zero_grad(x, gz)
-        elif is_disconnected(gz):
-            gx = zeros_like(x)
-        else:
-            gx = AdvancedIncSubtensor1()(zeros_like(x), gz, ilist)
-        return [gx, disconnected()]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True], [False]]
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        return AdvancedIncSubtensor1(set_instead_of_inc)
 
     def __str__(self) -> str:
         return "AdvancedSubtensor1"
 
 
-class AdvancedIncSubtensor1(Op):
+class AdvancedIncSubtensor1(IncIndexingOp):
     """``x`` with rows ``ilist`` set to / incremented by ``y`` (increments accumulate on repeats).
 
     Example::
@@ -539,59 +487,28 @@ class AdvancedIncSubtensor1(Op):
 
     __props__ = ("set_instead_of_inc", "inplace")
 
-    def __init__(self, set_instead_of_inc: bool = False, inplace: bool = False) -> None:
-        self.set_instead_of_inc = bool(set_instead_of_inc)
-        self.inplace = bool(inplace)
-        self.destroy_map = {0: [0]} if inplace else {}
-
     def make_node(self, x: Any, y: Any, ilist: Any) -> Apply:
-        x = as_tensor_variable(x)
-        y = check_inc_value(self, x, y)
-        ilist = _check_ilist(self, x, ilist)
-        check_value_shape(self, (ilist.type.shape[0], *x.type.shape[1:]), y)
-        return Apply(self, [x, y, ilist], [x.type()])
+        # Only to keep the public signature's named ``ilist``.
+        return super().make_node(x, y, ilist)
+
+    _check_index = _check_ilist
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         x, y, i = inputs
         out = x if self.inplace else x.copy()
         try:
-            if self.set_instead_of_inc:
-                out[i] = y
-            else:
-                np.add.at(out, i, np.asarray(y, dtype=out.dtype))
+            _scatter(self, out, i, y)
         except (IndexError, ValueError) as e:
             raise type(e)(
                 f"{self}: {e} (x shape {x.shape}, y shape {np.shape(y)}, index shape {np.shape(i)})"
             ) from None
         output_storage[0][0] = out
 
-    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        return [input_shapes[0]]
+    def _read_op(self) -> Op:
+        return AdvancedSubtensor1()
 
-    def L_op(
-        self,
-        inputs: Sequence[Variable],
-        outputs: Sequence[Variable],
-        output_grads: Sequence[Variable],
-    ) -> list[Variable]:
-        x, y, ilist = inputs
-        (gz,) = output_grads
-        if is_disconnected(gz):
-            return [disconnected() for _ in inputs]
-        if is_discrete(x):
-            gx = discrete_zero_grad(x, gz)
-        elif self.set_instead_of_inc:
-            gx = AdvancedIncSubtensor1(set_instead_of_inc=True)(gz, 0, ilist)
-        else:
-            gx = gz
-        if is_discrete(y):
-            gy = discrete_zero_grad(y, gz)
-        else:
-            gy = sum_to_shape_of(AdvancedSubtensor1()(gz, ilist), y)
-        return [gx, gy, disconnected()]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[True], [True], [False]]
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        return AdvancedIncSubtensor1(set_instead_of_inc)
 
     def __str__(self) -> str:
         kind = "Set" if self.set_instead_of_inc else "Inc"

@@ -6,23 +6,26 @@
 * shape arithmetic on "dims" that are Python ints or symbolic int64 scalars
   (`d_add`, `d_where`, ..., `slice_length`): ints stay ints, so shapes that
   are known statically never turn into graphs;
-* checks and gradient helpers common to the ops.
+* checks and gradient helpers common to the ops, and their base classes
+  `IndexingOp` (reads ``x[idx]``) and `IncIndexingOp` (writes into it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from graft.graph.basic import Constant, Variable
+from graft.graph.basic import Apply, Constant, Variable
+from graft.graph.op import Op
 from graft.tensor.basic import (
     NotScalarConstantError,
     as_tensor_variable,
     cast,
     constant,
     get_underlying_scalar_constant_value,
+    sum_to_shape_of,
     zeros_like,
 )
 from graft.tensor.type import TensorType
@@ -401,6 +404,28 @@ def _canon_slice(p: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
 FULL = (None, None, None)
 
 
+def check_idx_list(
+    idx_list: Any, list_name: str, entry: Callable[[Any], IdxEntry]
+) -> list[IdxEntry]:
+    """An op's ``idx_list`` with slices as 3-tuples of None/int/``"?"``; ``entry`` checks the rest.
+
+    ``list_name`` (``"a basic"``, ``"an advanced"``) names the list in the
+    TypeError for a bad slice; ``entry`` returns a non-slice entry in
+    canonical form or raises TypeError.
+    """
+    out: list[IdxEntry] = []
+    for e in idx_list:
+        if isinstance(e, slice):
+            e = (e.start, e.stop, e.step)
+        if isinstance(e, tuple):
+            if len(e) != 3 or not all(p is None or p == SYM or isinstance(p, int) for p in e):
+                raise TypeError(f"bad slice entry {e!r} in {list_name} index list")
+            out.append(tuple(None if p is None else p if p == SYM else int(p) for p in e))
+        else:
+            out.append(entry(e))
+    return out
+
+
 def materialize(idx_list: Sequence[IdxEntry], values: Sequence[Any]) -> tuple[Any, ...]:
     """The NumPy index for ``idx_list`` given the runtime values of the symbolic inputs."""
     it = iter(values)
@@ -528,3 +553,115 @@ def check_value_shape(op: Any, target: Sequence[int | None], y: Variable) -> Non
 def _fmt(shape: Sequence[int | None]) -> str:
     inner = ", ".join("?" if s is None else str(s) for s in shape)
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+# ---------------------------------------------------------------------------
+# Base classes: what the read ops and the write ops each have in common
+# ---------------------------------------------------------------------------
+
+
+class IndexingOp(Op):
+    """Base of the ops reading ``x[idx]``: inputs ``x`` then the index inputs.
+
+    A subclass gives `_check_index` and `_write_op`, the matching
+    `IncIndexingOp`, through which the gradient of ``x`` (the only
+    differentiable input) writes the output gradient into zeros.
+    """
+
+    def make_node(self, x: Any, *idx_inputs: Any) -> Apply:
+        x = as_tensor_variable(x)
+        ins, shape = self._check_index(x, idx_inputs)
+        return Apply(self, [x, *ins], [TensorType(ttype(x).dtype, shape)()])
+
+    def _check_index(
+        self, x: Variable, idx_inputs: Sequence[Any]
+    ) -> tuple[list[Variable], tuple[int | None, ...]]:
+        """The checked index inputs and the static shape of the region of ``x`` they select."""
+        raise NotImplementedError
+
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        raise NotImplementedError
+
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
+        x, *rest = inputs
+        (gz,) = output_grads
+        if is_discrete(x):
+            gx = discrete_zero_grad(x, gz)
+        elif is_disconnected(gz):
+            gx = zeros_like(x)
+        else:
+            gx = self._write_op(False)(zeros_like(x), gz, *rest)
+        return [gx] + [disconnected() for _ in rest]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True]] + [[False] for _ in node.inputs[1:]]
+
+
+class IncIndexingOp(Op):
+    """Base of the ops writing ``y`` into ``x[idx]``: inputs ``x``, ``y``, then the index inputs.
+
+    ``set_instead_of_inc`` replaces the region instead of adding to it;
+    ``inplace`` overwrites ``x`` (``destroy_map``). A subclass gives
+    `_check_index` (as in `IndexingOp`), and for the gradient `_read_op`
+    (the matching `IndexingOp`) and `_write_op` (this kind of op for the
+    same index, not in place).
+    """
+
+    def __init__(self, set_instead_of_inc: bool = False, inplace: bool = False) -> None:
+        self.set_instead_of_inc = bool(set_instead_of_inc)
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if inplace else {}
+
+    def make_node(self, x: Any, y: Any, *idx_inputs: Any) -> Apply:
+        x = as_tensor_variable(x)
+        y = check_inc_value(self, x, y)
+        ins, region = self._check_index(x, idx_inputs)
+        check_value_shape(self, region, y)
+        return Apply(self, [x, y, *ins], [x.type()])
+
+    def _check_index(
+        self, x: Variable, idx_inputs: Sequence[Any]
+    ) -> tuple[list[Variable], tuple[int | None, ...]]:
+        """The checked index inputs and the static shape of the region of ``x`` they select."""
+        raise NotImplementedError
+
+    def _read_op(self) -> Op:
+        raise NotImplementedError
+
+    def _write_op(self, set_instead_of_inc: bool) -> Op:
+        raise NotImplementedError
+
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
+        return [input_shapes[0]]
+
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
+        x, y, *rest = inputs
+        (gz,) = output_grads
+        if is_disconnected(gz):
+            return [disconnected() for _ in inputs]
+        if is_discrete(x):
+            gx = discrete_zero_grad(x, gz)
+        elif self.set_instead_of_inc:
+            gx = self._write_op(True)(gz, 0, *rest)
+        else:
+            gx = gz
+        if is_discrete(y):
+            gy = discrete_zero_grad(y, gz)
+        else:
+            # With repeated advanced indices in a set, every copy gets the
+            # gradient of the last write (documented limitation, as in PyTensor).
+            gy = sum_to_shape_of(self._read_op()(gz, *rest), y)
+        return [gx, gy] + [disconnected() for _ in rest]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [True]] + [[False] for _ in node.inputs[2:]]
