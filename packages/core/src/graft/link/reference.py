@@ -7,7 +7,6 @@ simple; it is also the fallback that is always available.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -123,29 +122,36 @@ def _make_runner(
     everything: list[Cell],
 ) -> Callable[..., list[Any]]:
     single_out = output_cells[0] if len(output_cells) == 1 else None
+
+    def execute() -> None:
+        try:
+            # Arity-specialised input gathering: a list display is much cheaper
+            # than a comprehension for the common one- and two-input nodes.
+            for perform, node, n, ins, outs, dead in steps:
+                if n == 1:
+                    perform(node, [ins[0][0]], outs)
+                elif n == 2:
+                    perform(node, [ins[0][0], ins[1][0]], outs)
+                else:
+                    perform(node, [c[0] for c in ins], outs)
+                if dead:
+                    for c in dead:
+                        c[0] = None
+        except Exception as exc:
+            _fail(exc, node, ins, everything)
+
     # One errstate for the whole call instead of one per perform (see graft._fpe); a
     # single node gains nothing from it.
-    quiet = ignoring_fp_errors if len(steps) > 1 else nullcontext
+    quiet = len(steps) > 1
 
     def run(*args: Any) -> list[Any]:
         for c, a in zip(input_cells, args):
             c[0] = a
-        try:
-            with quiet():
-                # Arity-specialised input gathering: a list display is much cheaper
-                # than a comprehension for the common one- and two-input nodes.
-                for perform, node, n, ins, outs, dead in steps:
-                    if n == 1:
-                        perform(node, [ins[0][0]], outs)
-                    elif n == 2:
-                        perform(node, [ins[0][0], ins[1][0]], outs)
-                    else:
-                        perform(node, [c[0] for c in ins], outs)
-                    if dead:
-                        for c in dead:
-                            c[0] = None
-        except Exception as exc:
-            _fail(exc, node, ins, everything)
+        if quiet:
+            with ignoring_fp_errors():
+                execute()
+        else:
+            execute()
         res = [single_out[0]] if single_out is not None else [c[0] for c in output_cells]
         for c in leftover:
             c[0] = None
