@@ -175,6 +175,30 @@ def test_no_cycle_when_merging_sibling_groups():
     np.testing.assert_allclose(r[1], np.cos(np.exp(xv)) + np.sum(np.sin(np.exp(xv)) * 2))
 
 
+def test_no_cycle_between_two_groups_feeding_each_other():
+    # Group A = {n, s*3/n + m} and group B = {e, (3/n) * e}: A feeds B through n's
+    # dimshuffle, B feeds A through sum(e). No single join closes a path between
+    # nodes, but fusing both groups would make two nodes that feed each other.
+    x = gt.dmatrix("x")
+    e = gt.exp(x)
+    n = gt.cast(gt.shape_i(x, 1), "float64")
+    m = gt.cast(gt.shape_i(x, 0), "float64")
+    a = gt.sum(e) * 3.0 / n + m
+    g = (3.0 / n.dimshuffle("x", "x")) * e
+    fg, prof = fuse([x], [a, g])
+    io_toposort(fg.inputs, fg.outputs)  # raises on a cycle
+    assert prof[9] >= 1  # a refused group
+    assert any(
+        isinstance(nd.op.scalar_op, Composite)
+        for nd in fg.apply_nodes
+        if isinstance(nd.op, Elemwise)
+    )  # the other group still fuses
+    xv = np.arange(6.0).reshape(2, 3) / 7
+    ra, rg = run_fg(fg, xv)
+    np.testing.assert_allclose(ra, np.exp(xv).sum() * 3 / 3 + 2)
+    np.testing.assert_allclose(rg, np.exp(xv))
+
+
 def test_budget_exhaustion_refuses_instead_of_guessing():
     x = gt.dvector("x")
     a = gt.exp(x)

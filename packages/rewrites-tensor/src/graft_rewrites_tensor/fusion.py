@@ -188,7 +188,26 @@ class _Grouper:
                 roots[g] = self.groups[g].members
         # Members in topological order.
         index = self.index
-        return [sorted(m, key=index.__getitem__) for m in roots.values()]
+        groups = [sorted(m, key=index.__getitem__) for m in roots.values()]
+        return self._acyclic(groups)
+
+    def _acyclic(self, groups: list[list[Apply]]) -> list[list[Apply]]:
+        """``groups`` less those that would close a cycle once each group is one node.
+
+        The join checks above look at paths between nodes; two groups can still
+        each feed the other through outside nodes (one group's member feeds the
+        other, which feeds back into an unrelated member of the first). Such a
+        pair is found on the graph of groups, and the smaller group on the
+        cycle is left unfused; repeated until no cycle is left (dissolving a
+        group never makes one).
+        """
+        while True:
+            cycle = _group_cycle(self.fgraph, self.nodes, groups)
+            if cycle is None:
+                return groups
+            drop = min(cycle, key=lambda g: len(groups[g]))
+            self.nb_cycle_refused += 1
+            groups = [m for k, m in enumerate(groups) if k != drop]
 
     def _add(self, node: Apply, g: int) -> None:
         grp = self.groups[g]
@@ -300,6 +319,57 @@ class _Grouper:
                     stack.append(c)  # type: ignore[arg-type]
         no.update(seen)
         return False
+
+
+def _group_cycle(
+    fgraph: FunctionGraph, nodes: list[Apply], groups: list[list[Apply]]
+) -> list[int] | None:
+    """The indices of the groups on one cycle of the graph where each group is one node, or None.
+
+    Iterative depth-first search (colours) over groups and ungrouped nodes:
+    linear in the graph size.
+    """
+    qid: dict[Apply, int] = {}
+    for k, members in enumerate(groups):
+        for n in members:
+            qid[n] = k
+    n_groups = len(groups)
+    for k, n in enumerate(nodes):
+        qid.setdefault(n, n_groups + k)
+    members_of = groups + [[n] for n in nodes]
+    clients = fgraph.clients
+
+    def successors(q: int) -> list[int]:
+        out: list[int] = []
+        for n in members_of[q]:
+            for o in n.outputs:
+                for c, _ in clients[o]:
+                    if c != "output":
+                        t = qid[c]  # type: ignore[index]
+                        if t != q:
+                            out.append(t)
+        return out
+
+    colour = [0] * len(members_of)  # 0 new, 1 on the current path, 2 done
+    for start in range(len(members_of)):
+        if colour[start]:
+            continue
+        path = [start]
+        iters = [iter(successors(start))]
+        colour[start] = 1
+        while iters:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                colour[path.pop()] = 2
+                iters.pop()
+            elif colour[nxt] == 1:
+                cycle = path[path.index(nxt) :]
+                return [q for q in cycle if q < n_groups]
+            elif colour[nxt] == 0:
+                colour[nxt] = 1
+                path.append(nxt)
+                iters.append(iter(successors(nxt)))
+    return None
 
 
 def _fuse(
