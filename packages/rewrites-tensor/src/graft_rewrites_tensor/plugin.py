@@ -18,6 +18,7 @@ DATABASES: dict[str, tuple[str, ...]] = {
     "canonicalize": (
         "graft_rewrites_tensor.canonicalize",
         "graft_rewrites_tensor.canonicalize_subtensor",
+        "graft_rewrites_tensor.canonicalize_shape",
     ),
     "stabilize": ("graft_rewrites_tensor.stabilize",),
     "specialize": ("graft_rewrites_tensor.specialize",),

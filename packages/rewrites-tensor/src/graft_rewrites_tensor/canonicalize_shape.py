@@ -1,0 +1,105 @@
+"""Shape canonicalization: sizes are read from the inputs, not from computed values.
+
+* ``local_shape_to_shape_i``: ``Shape(x)`` is ``make_vector(x.shape[0], ...,
+  x.shape[n-1])`` (statically known sizes as constants), so that each size can
+  be lifted on its own.
+* ``local_shape_i_lift``: ``Shape_i{d}(v)`` for ``v`` computed by a node is
+  entry ``d`` of that node's ``infer_shape`` on its inputs' sizes:
+  ``exp(x).shape[0]`` is ``x.shape[0]``, ``sum(m, axis=0).shape[0]`` is
+  ``m.shape[1]``, a statically known size is a constant. Repeated, sizes reach
+  the graph's inputs, and a value is no longer computed only to learn its
+  shape (``mean`` counts elements, gradients size their fills that way).
+
+Every Op's ``infer_shape`` is the contract used here (it is checked against
+computed shapes op by op in graft-core's tests); an Op without one, or whose
+answer would depend on its own outputs, is left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graft.graph.basic import Apply, Variable, ancestors
+from graft.graph.fg import FunctionGraph
+from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
+from graft.graph.utils import MethodNotDefined
+from graft.tensor.join import make_vector
+from graft.tensor.shape import Shape, Shape_i, shape_i
+from graft.tensor.type import TensorType
+from graft_rewrites_tensor.utils import fit, make_constant, ndim_of
+
+__all__ = ["REWRITES"]
+
+
+@node_rewriter([Shape])
+def local_shape_to_shape_i(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``Shape(x)`` is ``make_vector(x.shape[0], ..., x.shape[n-1])`` (constants where static)."""
+    x = node.inputs[0]
+    if not isinstance(x.type, TensorType):
+        return False
+    n = ndim_of(x)
+    if n == 0:
+        new: Variable = make_constant(np.zeros(0, dtype="int64"), "int64")
+    else:
+        new = make_vector(*(shape_i(x, d) for d in range(n)), dtype="int64")
+    res = fit(new, node.outputs[0])
+    return False if res is None else [res]
+
+
+def _input_shapes(node: Apply) -> list[Any]:
+    """The symbolic sizes of ``node``'s tensor inputs (None for other inputs), as ``infer_shape`` takes."""
+    return [
+        tuple(shape_i(v, d) for d in range(v.type.ndim))
+        if isinstance(v.type, TensorType)
+        else None
+        for v in node.inputs
+    ]
+
+
+@node_rewriter([Shape_i])
+def local_shape_i_lift(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``Shape_i{d}(op(*xs))`` is entry ``d`` of ``op.infer_shape`` on the sizes of ``xs``.
+
+    A statically known size becomes a constant. Example: ``Shape_i{0}(exp(x))``
+    becomes ``Shape_i{0}(x)``.
+    """
+    (v,) = node.inputs
+    d: int = node.op.i  # type: ignore[attr-defined]
+    out = node.outputs[0]
+    static = v.type.shape[d]  # type: ignore[attr-defined]
+    if static is not None:
+        res = fit(make_constant(static, "int64"), out)
+        return False if res is None else [res]
+    owner = v.owner
+    if owner is None:
+        return False
+    try:
+        shapes = owner.op.infer_shape(fgraph, owner, _input_shapes(owner))
+    except (MethodNotDefined, NotImplementedError, TypeError, ValueError, IndexError):
+        return False  # no (usable) shape inference for this op
+    k = owner.outputs.index(v)
+    if shapes is None or len(shapes) <= k or shapes[k] is None or len(shapes[k]) <= d:
+        return False
+    entry = shapes[k][d]
+    if isinstance(entry, int | np.integer):
+        new: Variable = make_constant(int(entry), "int64")
+    elif isinstance(entry, Variable) and isinstance(entry.type, TensorType):
+        if entry.type.ndim != 0 or np.dtype(entry.type.dtype).kind not in "iu":
+            return False
+        # An answer read off the node's own outputs would only move the question.
+        if any(a in owner.outputs for a in ancestors([entry], blockers=owner.inputs)):
+            return False
+        new = entry
+    else:
+        return False
+    res = fit(new, out)
+    return False if res is None else [res]
+
+
+#: ``(name, rewriter, tags)`` for `graft_register_rewrites`, in the order they are tried.
+REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
+    ("local_shape_to_shape_i", local_shape_to_shape_i, ("fast_run", "fast_compile", "shape")),
+    ("local_shape_i_lift", local_shape_i_lift, ("fast_run", "fast_compile", "shape")),
+]
