@@ -282,6 +282,39 @@ def test_useless_alloc_and_fill():
     assert uses(fast, gt.second)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_useless_switch(dtype):
+    x = gt.tensor("x", dtype=dtype, shape=(None,))
+    y = gt.tensor("y", dtype=dtype, shape=(None,))
+    m = gt.tensor("m", dtype=dtype, shape=(None, None))
+    xd = sample(dtype)
+    yd = sample(dtype, seed=1)
+    for cond, expected in [(1, xd), (True, xd), (0, yd), (np.array([2, 3]), None)]:
+        c = gt.constant(cond)
+        fast, ref = compile_pair([x, y], gt.switch(c, x, y))
+        if expected is not None:
+            assert not any(str(n.op).startswith("Elemwise{switch") for n in graph_nodes(fast))
+            assert_agree(expected, fast(xd, yd))
+    # a mixed constant condition stays a switch
+    fast, ref = compile_pair([x, y], gt.switch(gt.constant(np.array([1, 0, 1])), x, y))
+    assert any(str(n.op).startswith("Elemwise{switch") for n in graph_nodes(fast))
+    assert_agree(ref(xd[:3], yd[:3]), fast(xd[:3], yd[:3]))
+    # equal branches: the condition only gives the shape
+    c = gt.tensor("c", dtype="bool", shape=(None, None))
+    fast, ref = compile_pair([c, x], gt.switch(c, x, x))
+    assert not any(str(n.op).startswith("Elemwise{switch") for n in graph_nodes(fast))
+    cd = np.ones((2, len(xd)), dtype=bool)
+    r, g = ref(cd, xd), fast(cd, xd)
+    assert g.shape == r.shape == (2, len(xd))
+    assert_agree(r, g)
+    # the dropped branch's broadcasting is kept: switch(1, x, m) has m's shape
+    fast, ref = compile_pair([x, m], gt.switch(gt.constant(1), x, m))
+    md = np.resize(sample(dtype), (3, len(xd))).astype(dtype)
+    r, g = ref(xd, md), fast(xd, md)
+    assert g.shape == r.shape == (3, len(xd))
+    assert_agree(r, g)
+
+
 # -- dimshuffles ----------------------------------------------------------------------------
 
 

@@ -20,7 +20,8 @@ have enlarged the shape is kept as ``second(operand, result)``.
 Useless ops: identity `DimShuffle`, casts to the same dtype, `Reshape` to the
 input's own shape, `SpecifyShape` of an already-known shape, `Alloc` of a
 value that already has the shape, ``second(a, b)`` where ``a`` cannot
-broadcast ``b``. Layout: nested DimShuffles merged, DimShuffles lifted through
+broadcast ``b``, ``switch`` on a constant condition or between equal
+branches. Layout: nested DimShuffles merged, DimShuffles lifted through
 Elemwise, nested reductions merged, reductions of a DimShuffle reduce the
 input directly.
 """
@@ -442,6 +443,37 @@ def local_useless_fill(fgraph: FunctionGraph | None, node: Apply) -> Any:
     return False if new is None else [new]
 
 
+def _is_switch(node: Apply) -> bool:
+    op = node.op
+    return isinstance(op, Elemwise) and type(op.scalar_op).__name__ == "Switch"
+
+
+@node_rewriter([Elemwise])
+def local_useless_switch(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``switch(c, a, b)`` is ``a`` (``b``) when ``c`` is a constant that is everywhere true
+    (false), and ``a`` when ``a`` and ``b`` are the same variable.
+
+    The result keeps the shape ``c`` and the dropped branch would have given it.
+    """
+    if not _is_switch(node) or node.op.inplace_pattern:  # type: ignore[attr-defined]
+        return False
+    c, a, b = node.inputs
+    out = node.outputs[0]
+    if a is b:
+        new = fit(a, out, [c])
+        return False if new is None else [new]
+    data = const_data(c)
+    if data is None or data.size == 0:
+        return False
+    if np.all(data):
+        new = fit(a, out, [c, b])
+    elif not np.any(data):
+        new = fit(b, out, [c, a])
+    else:
+        return False
+    return False if new is None else [new]
+
+
 # ---------------------------------------------------------------------------
 # DimShuffle merging and lifting
 # ---------------------------------------------------------------------------
@@ -595,6 +627,7 @@ REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ),
     ("local_useless_alloc", local_useless_alloc, ("fast_run", "fast_compile", "useless")),
     ("local_useless_fill", local_useless_fill, ("fast_run", "fast_compile", "useless")),
+    ("local_useless_switch", local_useless_switch, ("fast_run", "fast_compile", "useless")),
     ("local_add_canonical", local_add_canonical, ("fast_run", "fast_compile", "algebra")),
     ("local_mul_canonical", local_mul_canonical, ("fast_run", "fast_compile", "algebra")),
     ("local_mul_distribute", local_mul_distribute, ("fast_run", "algebra")),
