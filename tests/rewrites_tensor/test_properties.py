@@ -2,8 +2,8 @@
 
 Trees are built from the tensor API (add, sub, mul, div, neg, exp, log, log1p,
 sigmoid, sqr, sqrt, pow by constants, sums, dimshuffles, reshapes, casts, fills,
-allocs) over
-two 3x3 matrices and a 1x3 row of one dtype. Both graphs run on the same random inputs
+allocs, switches) over two 3x3 matrices and a 1x3 row of one dtype. Both
+graphs run on the same random inputs
 (zeros, negatives and large values included); where the unrewritten result
 is finite, the rewritten one must be finite and agree with it.
 
@@ -64,6 +64,8 @@ BINARY = {
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
     "fill": gt.second,
+    "switch_pos": lambda a, b: gt.switch(a > 0, a, b),
+    "switch_const": lambda a, b: gt.switch(1, a, b),
 }
 CONSTANTS = [0, 1, -1, 2, 0.5]
 EXPONENTS = [2.0, 0.5, -1.0, 1.0, 0.0, 3.0, -0.5]
