@@ -137,3 +137,32 @@ def test_gradient_graph_no_longer_computes_values_for_their_shapes():
     xd = np.arange(6.0).reshape(2, 3) / 7
     for r, v in zip(ref(xd), f(xd), strict=True):
         assert_agree(r, v)
+
+
+def test_subtensor_of_make_vector_picks_the_entries():
+    x = gt.dtensor3("x")
+    cases = [x.shape[1:], x.shape[::-1], x.shape[5:], gt.exp(x).shape[-1]]
+    for out in cases:
+        f, ref = compile_pair([x], out)
+        # the sizes are picked when building, not indexed at run time
+        assert not any(type(n.op).__name__ in ("Subtensor", "Shape") for n in graph_nodes(f))
+        for shape in [(2, 3, 4), (1, 0, 5)]:
+            xd = np.ones(shape)
+            r, g = ref(xd), f(xd)
+            assert np.asarray(g).dtype == np.asarray(r).dtype
+            np.testing.assert_array_equal(g, r)
+
+
+def test_subtensor_of_make_vector_negative_index_and_range():
+    from graft.tensor.join import make_vector
+
+    a, b = gt.lscalar("a"), gt.lscalar("b")
+    v = make_vector(a, b)
+    f, ref = compile_pair([a, b], v[1])
+    assert f(3, 4) == ref(3, 4) == 4
+    res = cshape.local_subtensor_make_vector.transform(None, v[-1].owner)
+    assert res and res[0] is b
+    with pytest.raises(IndexError, match="out of bounds"):
+        v[2]  # a make_vector has a static length: refused when built
+    f, ref = compile_pair([a, b], v[-2:][::-1])
+    np.testing.assert_array_equal(f(3, 4), ref(3, 4))

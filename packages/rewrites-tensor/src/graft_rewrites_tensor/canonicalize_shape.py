@@ -9,6 +9,8 @@
   ``m.shape[1]``, a statically known size is a constant. Repeated, sizes reach
   the graph's inputs, and a value is no longer computed only to learn its
   shape (``mean`` counts elements, gradients size their fills that way).
+* ``local_subtensor_make_vector``: ``make_vector(a, b, c)[1]`` is ``b`` and
+  ``make_vector(a, b, c)[1:]`` is ``make_vector(b, c)`` (constant indices).
 
 Every Op's ``infer_shape`` is the contract used here (it is checked against
 computed shapes op by op in graft-core's tests); an Op without one, or whose
@@ -25,10 +27,12 @@ from graft.graph.basic import Apply, Variable, ancestors
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
 from graft.graph.utils import MethodNotDefined
-from graft.tensor.join import make_vector
+from graft.tensor.join import MakeVector, make_vector
 from graft.tensor.shape import Shape, Shape_i, shape_i
+from graft.tensor.subtensor import Subtensor
 from graft.tensor.type import TensorType
-from graft_rewrites_tensor.utils import fit, make_constant, ndim_of
+from graft_rewrites_tensor.canonicalize_subtensor import subtensor_entries
+from graft_rewrites_tensor.utils import dtype_of, fit, make_constant, ndim_of
 
 __all__ = ["REWRITES"]
 
@@ -98,8 +102,50 @@ def local_shape_i_lift(fgraph: FunctionGraph | None, node: Apply) -> Any:
     return False if res is None else [res]
 
 
+@node_rewriter([Subtensor])
+def local_subtensor_make_vector(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``make_vector(a, b, c)[1]`` is ``b``; ``make_vector(a, b, c)[1:]`` is ``make_vector(b, c)``.
+
+    Constant indices only, and only in range; what shape code builds
+    (``x.shape[1:]`` once ``Shape`` is a ``make_vector``).
+    """
+    x = node.inputs[0]
+    mv = x.owner
+    if mv is None or not isinstance(mv.op, MakeVector):
+        return False
+    entries = subtensor_entries(node)
+    if len(entries) != 1:
+        return False
+    (e,) = entries
+    items = list(mv.inputs)
+    out = node.outputs[0]
+    if isinstance(e, int):
+        if not -len(items) <= e < len(items):
+            return False  # the original raises at run time: keep it
+        res = fit(items[e], out)
+        return False if res is None else [res]
+    if isinstance(e, tuple) and all(p is None or isinstance(p, int) for p in e):
+        if e[2] == 0:
+            return False
+        picked = items[slice(*e)]
+        dtype = dtype_of(out)
+        new = (
+            make_vector(*picked, dtype=dtype)
+            if picked
+            else make_constant(np.zeros(0, dtype=dtype), dtype)
+        )
+        res = fit(new, out)
+        return False if res is None else [res]
+    return False
+
+
 #: ``(name, rewriter, tags)`` for `graft_register_rewrites`, in the order they are tried.
 REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ("local_shape_to_shape_i", local_shape_to_shape_i, ("fast_run", "fast_compile", "shape")),
     ("local_shape_i_lift", local_shape_i_lift, ("fast_run", "fast_compile", "shape")),
+    (
+        "local_subtensor_make_vector",
+        local_subtensor_make_vector,
+        ("fast_run", "fast_compile", "shape"),
+    ),
 ]

@@ -81,8 +81,14 @@ __all__ = ["REWRITES"]
 Dim = Any  # an int or a symbolic int64 scalar
 
 
-def _entries(node: Apply) -> list[Any]:
-    """The index entries of a Subtensor node with each ``"?"`` replaced by its input."""
+def subtensor_entries(node: Apply) -> list[Any]:
+    """The index entries of a Subtensor node with each ``"?"`` replaced by its input (an int
+    where it is a constant).
+
+    Example::
+
+        subtensor_entries(x[1:n].owner)   # [(1, n, None)]
+    """
     syms = iter(node.inputs[1:])
 
     def part(p: Any) -> Any:
@@ -150,7 +156,7 @@ def _is_len_of(v: Any, x: Variable, i: int) -> bool:
 def local_useless_subtensor(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """``x[:]``, ``x[0:n]``, ``x[::1]`` on every indexed dimension (``n`` its length) is ``x``."""
     x = node.inputs[0]
-    for i, e in enumerate(_entries(node)):
+    for i, e in enumerate(subtensor_entries(node)):
         if not isinstance(e, tuple):
             return False
         a, b, c = e
@@ -215,8 +221,8 @@ def local_subtensor_merge(fgraph: FunctionGraph | None, node: Apply) -> Any:
     if o is None or not isinstance(o.op, Subtensor):
         return False
     x = o.inputs[0]
-    e1 = _entries(o)
-    e2 = _entries(node)
+    e1 = subtensor_entries(o)
+    e2 = subtensor_entries(node)
     merged: list[Any] = []
     k = 0  # next entry of e2, applying to the next kept dimension of the inner result
     for axis in range(ndim_of(x)):
@@ -280,7 +286,11 @@ def local_subtensor_of_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
             return False
         new_shape: list[Dim] = []
         for axis, size in enumerate(shape):
-            e = _entries(node)[axis] if axis < len(_entries(node)) else (None, None, None)
+            e = (
+                subtensor_entries(node)[axis]
+                if axis < len(subtensor_entries(node))
+                else (None, None, None)
+            )
             if isinstance(e, tuple):
                 n = const_int(size)
                 new_shape.append(slice_length(size if n is None else n, *e))
