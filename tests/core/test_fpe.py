@@ -102,3 +102,15 @@ def test_ignoring_fp_errors_nests_and_restores():
             assert fp_errors_ignored()
         assert fp_errors_ignored()
     assert not fp_errors_ignored() and np.geterr() == before
+
+
+def test_scalar_ops_ignore_fp_errors_alone_and_in_functions(raise_on_fp_errors):
+    from graft.scalar import float64, log, true_div
+
+    x = float64("x")
+    f1 = graft.function([x], log(x), mode="PY")  # one node: its own errstate
+    f2 = graft.function([x], true_div(log(x), x), mode="PY")  # two: the call's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isneginf(f1(0.0))
+        assert np.isnan(f2(0.0)) or np.isinf(f2(0.0))
