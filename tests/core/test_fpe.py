@@ -17,9 +17,10 @@ from graft.tensor.elemwise import CAReduce, Elemwise
 
 
 class Probe(Op):
-    """Records whether it ran inside `ignoring_fp_errors`."""
+    """Records whether it ran inside `ignoring_fp_errors`; says it quiets FP errors itself."""
 
     __props__ = ()
+    ignores_fp_errors = True
     seen: list[bool] = []
 
     def make_node(self, x):
@@ -65,6 +66,12 @@ def test_single_node_function_and_direct_perform_ignore_errors_too(raise_on_fp_e
         assert np.isinf(store[0][0])
 
 
+class PlainProbe(Probe):
+    """The same, for an op that does not touch FP error state."""
+
+    ignores_fp_errors = False
+
+
 def test_the_mark_is_set_inside_a_call_and_cleared_after():
     Probe.seen.clear()
     v = generic("v")
@@ -73,6 +80,17 @@ def test_the_mark_is_set_inside_a_call_and_cleared_after():
     f(1.0)
     assert Probe.seen == [True, True]
     assert not fp_errors_ignored()
+
+
+def test_no_call_wide_errstate_unless_two_performs_would_enter_one():
+    v = generic("v")
+    for out, expected in [
+        (Probe()(v), [False]),  # one: it enters its own
+        (PlainProbe()(PlainProbe()(Probe()(v))), [False, False, False]),
+    ]:
+        Probe.seen.clear()
+        graft.function([v], out, mode="PY")(1.0)
+        assert Probe.seen == expected
 
 
 def test_mark_and_errstate_restored_after_an_error():

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from graft._fpe import ignoring_fp_errors
+from graft._fpe import ignoring_fp_errors, quiets_fp_errors
 from graft.graph.basic import Constant
 from graft.graph.op import Op
 from graft.link.basic import CompiledGraph, Linker, raise_node_error
@@ -140,9 +140,9 @@ def _make_runner(
         except Exception as exc:
             _fail(exc, node, ins, everything)
 
-    # One errstate for the whole call instead of one per perform (see graft._fpe); a
-    # single node gains nothing from it.
-    quiet = len(steps) > 1
+    # One errstate for the whole call instead of one per perform (see graft._fpe), where
+    # two or more performs would enter one.
+    quiet = sum(quiets_fp_errors(step[1].op) for step in steps) > 1
 
     def run(*args: Any) -> list[Any]:
         for c, a in zip(input_cells, args):

@@ -276,6 +276,8 @@ class ScalarOp(Op):
     __props__: ClassVar[tuple[str, ...]] = ()
     nin: ClassVar[int] = -1
     nout: ClassVar[int] = 1
+    #: perform quiets NumPy FP errors itself, unless the caller did (graft._fpe).
+    ignores_fp_errors: ClassVar[bool] = True
     name: str = "scalar_op"
     numpy_name: ClassVar[str | None] = None
     scipy_name: ClassVar[str | None] = None

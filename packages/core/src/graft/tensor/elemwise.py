@@ -99,6 +99,8 @@ class Elemwise(Op):
     """
 
     __props__ = ("scalar_op", "inplace_pattern")
+    #: perform quiets NumPy FP errors itself, unless the caller did (graft._fpe).
+    ignores_fp_errors: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -364,6 +366,7 @@ class CAReduce(Op):
     """
 
     __props__ = ("scalar_op", "axis", "dtype")
+    ignores_fp_errors: ClassVar[bool] = True  # see Elemwise
 
     _NP: ClassVar[dict[str, Callable[..., Any]]] = {
         "add": np.sum,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from graft.graph.basic import Apply, Variable, clone_replace
 from graft.graph.op import Op
@@ -71,6 +71,7 @@ class ElemwiseReduce(Op):
     """
 
     __props__ = ("map_op", "reduce_op", "axis", "dtype")
+    ignores_fp_errors: ClassVar[bool] = True  # through Elemwise and CAReduce (graft._fpe)
 
     def __init__(
         self,
