@@ -6,8 +6,9 @@ Prints, for ``f(x, y) = x * y + 1`` on float64 scalars compiled with the
 reference backend: calls/second and microseconds per call with argument
 checking, with ``trust_input``, by keyword, and the bare compiled graph
 (``fn.maker.compiled.fn``); then graphs that isolate the overheads (no node,
-ten no-op nodes, a shared-variable update) and plain Python for reference.
-Most of ``f``'s time is the two scalar Ops' own ``perform``.
+ten no-op nodes, a shared-variable update), two small tensor graphs run
+without rewriting (one ``perform`` per Elemwise), and plain Python for
+reference. Most of ``f``'s time is the two scalar Ops' own ``perform``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from graft.compile import function
+import graft.tensor as gt
+from graft.compile import Mode, function
 from graft.compile.sharedvalue import SharedVariable
 from graft.graph.basic import Apply
 from graft.graph.op import Op
@@ -64,6 +66,15 @@ def main() -> None:
     ident10 = function([x], chain, mode="PY", trust_input=True)
     raw = f.maker.compiled
     assert raw is not None
+    # Tensor graphs run as built (no rewriting, so no fusion): one perform per Elemwise.
+    plain = Mode("py", None)
+    tx, ty = gt.dscalar("tx"), gt.dscalar("ty")
+    t7 = function(
+        [tx, ty], gt.exp(tx * ty + 1) - gt.log(ty) * tx / 3, mode=plain, trust_input=True
+    )
+    tv = gt.dvector("tv")
+    tsum = function([tv], gt.sum(gt.exp(tv) * 2 + tv), mode=plain, trust_input=True)
+    v100 = np.arange(100.0)
 
     def py(u: float, v: float) -> float:
         return u * v + 1
@@ -77,6 +88,8 @@ def main() -> None:
     bench("ident(a)  no nodes, checked", lambda: ident(a), n, r)
     bench("ident10(a)  10 no-op nodes, trust_input", lambda: ident10(a), n, r)
     bench("tick()  shared variable + update", tick, n, r)
+    bench("t7(a, b)  7 tensor nodes on 0-d, trust_input", lambda: t7(a, b), n, r)
+    bench("tsum(v)  4 tensor nodes on 100 floats", lambda: tsum(v100), n, r)
     bench("plain Python a * b + 1", lambda: py(a, b), n, r)
 
 
