@@ -138,8 +138,11 @@ def test_constants_are_folded_into_one():
     assert constant_inputs(fast) == [[1.5]]
     assert_agree(ref(sample("float64")), fast(sample("float64")))
     fast, ref = compile_pair([x], x / 2 / 4)
+    assert [n.op for n in graph_nodes(fast)] == [gt.mul]  # x / 8 is specialized to x * 0.125
+    assert constant_inputs(fast) == [[0.125]]
+    fast, ref = compile_pair([x], x / 3 / 4)
     assert [n.op for n in graph_nodes(fast)] == [gt.true_div]
-    assert constant_inputs(fast) == [[8.0]]
+    assert constant_inputs(fast) == [[12.0]]
     i = gt.bvector("i")
     fast, ref = compile_pair([i], (i + 100) + 100)  # wraps, and so does the folded 200
     assert constant_inputs(fast) == [[-56]]

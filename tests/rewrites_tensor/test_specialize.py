@@ -11,6 +11,7 @@ from rt_helpers import (
     check_rewrite,
     compile_pair,
     graph_nodes,
+    sample,
     uses,
 )
 
@@ -146,3 +147,29 @@ def test_tables():
     for _, rw, tags in spec.REWRITES:
         assert tags == ("fast_run",)
         assert rw.__doc__
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("c", [2.0, 0.5, -4.0, 1024.0, 2.0**-20])
+def test_division_by_a_power_of_two_is_an_exact_multiplication(dtype, c):
+    x = gt.tensor("x", dtype=dtype, shape=(None,))
+    fast, ref = compile_pair([x], x / np.asarray(c, dtype=dtype))
+    ops = [str(n.op) for n in graph_nodes(fast)]
+    assert not any("true_div" in o for o in ops), ops
+    info = np.finfo(dtype)
+    data = np.concatenate(
+        [sample(dtype), np.array([info.tiny, info.tiny * 3, info.max, -info.max, np.inf, np.nan])]
+    ).astype(dtype)
+    with np.errstate(all="ignore"):
+        r, g = ref(data), fast(data)
+    # bit for bit, subnormal and overflowing results included
+    np.testing.assert_array_equal(g.view(f"u{data.itemsize}"), r.view(f"u{data.itemsize}"))
+
+
+@pytest.mark.parametrize("c", [3.0, 0.1, 2.0**-1030, 2.0**1023])
+def test_division_by_other_constants_stays(c):
+    x = gt.dvector("x")
+    node = (x / c).owner
+    assert not spec.local_div_by_power_of_two.transform(None, node)
+    i = gt.lvector("i")  # integer / integer is a float division of another dtype: left alone
+    assert not spec.local_div_by_power_of_two.transform(None, (i / 2).owner)

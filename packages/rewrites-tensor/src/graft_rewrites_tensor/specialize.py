@@ -8,6 +8,9 @@
   ``sum(x / c)`` → ``sum(x) / c``, ``sum(-x)`` → ``-sum(x)``, where ``c``
   has size 1 in every dimension. One multiplication instead of one per element.
 - Scalar factors leave products: ``dot(c * A, B)`` → ``c * dot(A, B)``.
+- Division by a power of two is multiplication by its reciprocal: ``x / 2`` →
+  ``x * 0.5``. Bit for bit the same (both round the same exact quotient), and
+  a multiplication is cheaper than a division.
 
 Factoring changes rounding (and, for extreme values, where the sum overflows:
 ``sum(1e-300 * [1e308, 1e308])`` is finite while ``1e-300 * sum([1e308, 1e308])``
@@ -168,10 +171,37 @@ def local_dot_scalar(fgraph: FunctionGraph | None, node: Apply) -> Any:
     return False
 
 
+@node_rewriter([gt.true_div])
+def local_div_by_power_of_two(fgraph: FunctionGraph | None, node: Apply) -> Any:
+    """``x / c`` is ``x * (1 / c)`` for a float constant ``c = ±2**k`` whose reciprocal is a
+    normal number of the result's dtype (so ``1 / c`` is exact, and so is every product).
+
+    Example: ``x / 2.0`` becomes ``x * 0.5``; ``x / 3.0`` stays.
+    """
+    x, c = node.inputs
+    out = node.outputs[0]
+    dtype = dtype_of(out)
+    if np.dtype(dtype).kind != "f" or dtype_of(c) != dtype:
+        return False
+    v = uniform_value(c)
+    if v is None or v == 0 or not np.isfinite(v):
+        return False
+    mantissa, _ = np.frexp(np.asarray(v, dtype=dtype))
+    if abs(float(mantissa)) != 0.5:
+        return False  # not a power of two: 1 / c would round
+    with np.errstate(all="ignore"):
+        inv = np.asarray(1, dtype=dtype) / np.asarray(v, dtype=dtype)
+    if not np.isfinite(inv) or abs(float(inv)) < np.finfo(dtype).tiny:
+        return False  # 1 / c overflows or is subnormal: not exact
+    res = fit(gt.mul(x, make_constant(inv, dtype)), out, [c])
+    return False if res is None else [res]
+
+
 #: ``(name, rewriter, tags)`` for `graft_register_rewrites`, in the order they are tried.
 REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ("local_pow_specialize", local_pow_specialize, ("fast_run",)),
     ("local_log_sqrt", local_log_sqrt, ("fast_run",)),
     ("local_reduce_scalar_factor", local_reduce_scalar_factor, ("fast_run",)),
     ("local_dot_scalar", local_dot_scalar, ("fast_run",)),
+    ("local_div_by_power_of_two", local_div_by_power_of_two, ("fast_run",)),
 ]
