@@ -298,3 +298,37 @@ def test_sequential_node_rewriter_first_match_or_chain():
     fg = FunctionGraph([x], [neg(x)], clone=False)
     WalkingGraphRewriter(chained, ignore_newtrees=True).rewrite(fg)
     assert str(fg) == "FunctionGraph(div(x, -1.0))"
+
+
+def test_merge_treats_two_input_commutative_ops_as_one_computation():
+    import numpy as np
+
+    import graft
+    import graft.tensor as gt
+
+    x, y, z = gt.dvector("x"), gt.dvector("y"), gt.dvector("z")
+    outs = [
+        x * y,
+        y * x,  # merges with x * y
+        x + y,
+        y + x,  # merges with x + y
+        gt.eq(x, y),
+        gt.eq(y, x),  # merges
+        x - y,
+        y - x,  # not commutative: stays
+        gt.add(x, y, z),
+        gt.add(z, y, x),  # three inputs round in order: stays
+    ]
+    fg = FunctionGraph([x, y, z], outs)
+    MergeOptimizer().rewrite(fg)
+    o = fg.outputs
+    assert o[0] is o[1] and o[2] is o[3] and o[4] is o[5]
+    assert o[6] is not o[7] and o[8] is not o[9]
+    assert len(fg.apply_nodes) == 7
+    f = graft.function([x, y, z], outs, mode=graft.compile.Mode("py", None))
+    xv, yv, zv = np.array([1e16, -0.0, 3.0]), np.array([1.0, 0.0, -2.5]), np.array([-1e16, 1, 2])
+    got = graft.function(list(fg.inputs), list(fg.outputs), mode=graft.compile.Mode("py", None))(
+        xv, yv, zv
+    )
+    for a, b in zip(got, f(xv, yv, zv), strict=True):
+        np.testing.assert_array_equal(a, b)

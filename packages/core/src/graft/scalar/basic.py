@@ -278,6 +278,9 @@ class ScalarOp(Op):
     nout: ClassVar[int] = 1
     #: perform quiets NumPy FP errors itself, unless the caller did (graft._fpe).
     ignores_fp_errors: ClassVar[bool] = True
+    #: ``op(a, b)`` equals ``op(b, a)`` bit for bit (two inputs only: n-ary sums round in
+    #: order), so `MergeOptimizer` may merge the two.
+    commutative: ClassVar[bool] = False
     name: str = "scalar_op"
     numpy_name: ClassVar[str | None] = None
     scipy_name: ClassVar[str | None] = None
@@ -431,6 +434,7 @@ class Add(ScalarOp):
 
     name = "add"
     grad_complex_ok = True
+    commutative = True
 
     def make_ufunc(self) -> Callable[..., Any]:
         return VariadicUfunc(np.add)
@@ -448,6 +452,7 @@ class Mul(ScalarOp):
 
     name = "mul"
     grad_complex_ok = True
+    commutative = True
 
     def make_ufunc(self) -> Callable[..., Any]:
         return VariadicUfunc(np.multiply)
@@ -680,12 +685,14 @@ class EQ(BinaryScalarOp):
     """``eq(x, y) == (x == y)`` as a graph node (Variables themselves compare by identity)."""
 
     name, numpy_name = "eq", "equal"
+    commutative = True
 
 
 class NEQ(BinaryScalarOp):
     """``neq(x, y) == (x != y)``, a bool."""
 
     name, numpy_name = "neq", "not_equal"
+    commutative = True
 
 
 class IsNan(UnaryScalarOp):
@@ -704,18 +711,21 @@ class AND(BinaryScalarOp):
     """Bitwise and (logical for bools): ``and_(x, y) == x & y``."""
 
     name, numpy_name = "and_", "bitwise_and"
+    commutative = True
 
 
 class OR(BinaryScalarOp):
     """Bitwise or (logical for bools): ``or_(x, y) == x | y``."""
 
     name, numpy_name = "or_", "bitwise_or"
+    commutative = True
 
 
 class XOR(BinaryScalarOp):
     """Bitwise xor (logical for bools): ``xor(x, y) == x ^ y``."""
 
     name, numpy_name = "xor", "bitwise_xor"
+    commutative = True
 
 
 class Invert(UnaryScalarOp):

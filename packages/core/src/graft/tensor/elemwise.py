@@ -119,6 +119,11 @@ class Elemwise(Op):
         self.name = name
         self.nfunc_spec = None
 
+    @property
+    def commutative(self) -> bool:
+        """Whether two inputs may be swapped without changing a bit (see `ScalarOp.commutative`)."""
+        return bool(getattr(self.scalar_op, "commutative", False)) and not self.inplace_pattern
+
     def make_node(self, *inputs: Any) -> Apply:
         nin = getattr(self.scalar_op, "nin", -1)
         if nin >= 0 and len(inputs) != nin:

@@ -723,6 +723,8 @@ class MergeOptimizer(GraphRewriter):
 
     One pass in topological order with a hash table keyed by ``(op, inputs)``:
     once a node's inputs are canonical, an equal earlier node is found in O(1).
+    An op with a true ``commutative`` attribute applied to two inputs is keyed
+    by the unordered pair, so ``x * y`` and ``y * x`` merge.
     ``rewrite`` returns ``(nb_fail, replace_time, validate_time, callback_time,
     callbacks_time, nb_merged, nb_constant)``; the validate and callback times
     are None unless ``fgraph.profile`` is set.
@@ -754,8 +756,12 @@ class MergeOptimizer(GraphRewriter):
         for node in fgraph.toposort():
             if node not in apply_nodes:
                 continue
+            ins = node.inputs
+            if len(ins) == 2 and getattr(node.op, "commutative", False):
+                # op(a, b) and op(b, a) are one computation: key by the pair in a fixed order.
+                ins = sorted(ins, key=id)
             try:
-                key = (node.op, *node.inputs)
+                key = (node.op, *ins)
                 other = seen.setdefault(key, node)
             except TypeError:  # unhashable op
                 continue
