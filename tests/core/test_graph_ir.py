@@ -166,3 +166,29 @@ def test_variable_clone_keeps_type_name_and_tag():
     assert x.tag.note == "hi"
     assert isinstance(num.make_constant(1.0).clone(), Constant)
     assert isinstance(x, Variable)
+
+
+def test_clone_copies_subclass_state_and_takes_the_fast_path_otherwise():
+    from graft.graph.basic import _has_extra_state
+
+    class Tagged(Variable):
+        __slots__ = ("extra",)
+
+    class WithDict(Variable):
+        pass
+
+    t = Tagged(num, name="t")
+    t.extra = 42
+    assert t.clone().extra == 42
+    w = WithDict(num, name="w")
+    w.note = "kept"
+    assert w.clone().note == "kept"
+    assert _has_extra_state(Tagged) and _has_extra_state(WithDict)
+    # Tensor variables declare the base slots (in another order): nothing extra to copy.
+    import graft.tensor as gt
+
+    v = gt.dvector("v")
+    assert not _has_extra_state(type(v))
+    assert v.clone().type == v.type and v.clone().name == "v"
+    k = gt.constant([1.0, 2.0])
+    assert list(k.clone().data) == [1.0, 2.0]

@@ -102,7 +102,8 @@ def _has_extra_state(cls: type) -> bool:
     try:
         return _extra_state_cache[cls]
     except KeyError:
-        extra = _all_slots(cls) != _BASE_VARIABLE_SLOTS or "__dict__" in dir(cls)
+        # Compared as sets: _all_slots lists a class's slots in its own order.
+        extra = set(_all_slots(cls)) != set(_BASE_VARIABLE_SLOTS) or "__dict__" in dir(cls)
         _extra_state_cache[cls] = extra
         return extra
 
@@ -371,7 +372,7 @@ class Constant(AtomicVariable):
     def clone(self, name: str | None = None) -> Constant:
         cls = type(self)
         cp = object.__new__(cls)
-        if _has_extra_state(cls) and _all_slots(cls) != _CONSTANT_SLOTS:
+        if _has_extra_state(cls) and set(_all_slots(cls)) != set(_CONSTANT_SLOTS):
             cp.__setstate__(self.__getstate__())
         cp.type = self.type
         cp.owner = None
