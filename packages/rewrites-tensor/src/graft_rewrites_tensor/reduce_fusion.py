@@ -14,9 +14,9 @@ It fuses only when
 - its input is the only output of an ``Elemwise`` without an in-place
   pattern whose scalar op has one output;
 - that output has no other client (no other node and no graph output
-  reads it), except ``Shape_i`` nodes (``mean`` counts the elements that
-  way), which then read the size from the Elemwise inputs instead:
-  otherwise the mapped array would be computed twice;
+  reads it): otherwise the mapped array would be computed twice. (Sizes
+  such as ``mean``'s count were already moved to the inputs by the
+  canonicalize shape rewrites, so they do not hold fusion back);
 - the fused node has exactly the reduction's output type.
 
 The fused node computes the same values as the two nodes, bit for bit, on
@@ -39,14 +39,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from graft.graph.basic import Apply, Variable
+from graft.graph.basic import Apply
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import node_rewriter
 from graft.scalar.basic import ScalarOp
-from graft.tensor.basic import constant
 from graft.tensor.elemwise import CAReduce, Elemwise
 from graft.tensor.fused_reduce import REDUCE_OPS, ElemwiseReduce
-from graft.tensor.shape import Shape_i, shape_i
 
 if TYPE_CHECKING:
     from graft.plugins.registry import RewriteRegistry
@@ -62,9 +60,8 @@ POSITION = 49.1
 def local_reduce_fusion(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """``CAReduce(Elemwise(op)(*xs))`` → ``ElemwiseReduce(op, reduce, axis, dtype)(*xs)``.
 
-    Only when the Elemwise output feeds this reduction alone, or besides it
-    only ``Shape_i`` nodes, which are rewired to the inputs' sizes (see the
-    module docstring for every condition).
+    Only when the Elemwise output feeds this reduction alone (see the module
+    docstring for every condition).
 
     Example: ``sum(Elemwise{Composite{mul(exp(i0), i1)}}(x, y))`` becomes
     ``Sum{Composite{mul(exp(i0), i1)}}(x, y)``.
@@ -81,13 +78,8 @@ def local_reduce_fusion(fgraph: FunctionGraph | None, node: Apply) -> Any:
     sop = eop.scalar_op
     if eop.inplace_pattern or not isinstance(sop, ScalarOp) or sop.nout != 1:
         return False
-    sizes = []
-    for c, _ in fgraph.clients.get(x, ()):
-        if c is node:
-            continue
-        if c == "output" or not isinstance(c.op, Shape_i):  # type: ignore[union-attr]
-            return False
-        sizes.append(c)
+    if len(fgraph.clients.get(x, ())) != 1:
+        return False  # the mapped array is needed elsewhere: fusing would compute it twice
     try:
         # make_node, not __call__: the rewriter copies the reduction's trace
         # (the user's line) onto the new node.
@@ -98,30 +90,7 @@ def local_reduce_fusion(fgraph: FunctionGraph | None, node: Apply) -> Any:
     if out.type != node.outputs[0].type:
         return False
     out.name = node.outputs[0].name
-    if not sizes:
-        return [out]
-    # Shape_i(x) (as mean's count builds): the size comes from the inputs, so
-    # the mapped array need not exist.
-    replace: dict[Variable, Variable] = {node.outputs[0]: out}
-    dims = _elemwise_dims(inner)
-    for c in sizes:
-        d = dims[c.op.i]  # type: ignore[attr-defined]
-        if d.type != c.outputs[0].type:
-            return False
-        replace[c.outputs[0]] = d
-    return replace
-
-
-def _elemwise_dims(node: Apply) -> list[Variable]:
-    """The sizes of an ``Elemwise`` node's output, from its inputs (int64 0-d tensors).
-
-    Only dimensions known to have size 1 broadcast, so dimension ``d`` is that
-    of any input whose dimension ``d`` is not known to be 1 (`Elemwise.infer_shape`).
-    """
-    ndim = node.outputs[0].type.ndim  # type: ignore[attr-defined]
-    in_shapes = [[shape_i(v, d) for d in range(ndim)] for v in node.inputs]
-    (shape,) = node.op.infer_shape(None, node, in_shapes)
-    return [constant(s, dtype="int64") if isinstance(s, int) else s for s in shape]
+    return [out]
 
 
 def register(registry: RewriteRegistry) -> None:
