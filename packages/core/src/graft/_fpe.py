@@ -15,11 +15,12 @@ exit, so nested function calls and other threads see the right state (a
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["fp_errors_ignored", "ignoring_fp_errors", "quiets_fp_errors"]
+__all__ = ["fp_errors_ignored", "ignoring_fp_errors", "quietly", "quiets_fp_errors"]
 
 _state = threading.local()
 
@@ -36,6 +37,21 @@ def fp_errors_ignored() -> bool:
                 res = ufunc(*inputs)
     """
     return getattr(_state, "on", False)  # type: ignore[no-any-return]
+
+
+def quietly(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` under ``np.errstate(all="ignore")``, entered only if the caller has not.
+
+    What a ``perform`` of an op with ``ignores_fp_errors`` calls.
+
+    Example::
+
+        res = quietly(ufunc, *inputs)
+    """
+    if getattr(_state, "on", False):
+        return fn(*args)
+    with np.errstate(all="ignore"):
+        return fn(*args)
 
 
 def quiets_fp_errors(op: Any) -> bool:

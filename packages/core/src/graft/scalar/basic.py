@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 import graft.scalar.type as _scalar_type
-from graft._fpe import fp_errors_ignored
+from graft._fpe import quietly
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.op import Op
 from graft.graph.utils import MethodNotDefined
@@ -327,11 +327,8 @@ class ScalarOp(Op):
         return self.ufunc(*inputs)
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        if fp_errors_ignored():
-            res = self.impl(*inputs)
-        else:  # IEEE results (inf, nan) without warnings, as for tensors (see graft._fpe)
-            with np.errstate(all="ignore"):
-                res = self.impl(*inputs)
+        # IEEE results (inf, nan) without warnings, as for tensors (see graft._fpe)
+        res = quietly(self.impl, *inputs)
         if len(node.outputs) == 1:
             res = (res,)
         for store, r, out in zip(output_storage, res, node.outputs):

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, cast
 
 import numpy as np
 
-from graft._fpe import fp_errors_ignored
+from graft._fpe import quietly
 from graft.graph.basic import Apply, Constant, Variable, io_toposort
 from graft.graph.op import Op
 from graft.scalar.basic import ScalarOp
@@ -163,11 +163,7 @@ class Elemwise(Op):
         return ufunc(*inputs)
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        if fp_errors_ignored():
-            res = self._apply_ufunc(node, inputs)
-        else:
-            with np.errstate(all="ignore"):
-                res = self._apply_ufunc(node, inputs)
+        res = quietly(self._apply_ufunc, node, inputs)
         if len(node.outputs) == 1:
             res = (res,)
         for store, r, out in zip(output_storage, res, node.outputs):
@@ -430,11 +426,7 @@ class CAReduce(Op):
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
         out_dtype = _ttype(node.outputs[0]).numpy_dtype
-        if fp_errors_ignored():
-            res = self._reduce(x, out_dtype)
-        else:
-            with np.errstate(all="ignore"):
-                res = self._reduce(x, out_dtype)
+        res = quietly(self._reduce, x, out_dtype)
         output_storage[0][0] = np.asarray(res, dtype=out_dtype)
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
