@@ -5,7 +5,7 @@
 ``gt.sigmoid``...), reductions, products, shape and indexing operations.
 """
 
-from graft.tensor import linalg
+from graft.tensor import linalg, nlinalg
 from graft.tensor import sharedvar as _sharedvar  # registers shared() for arrays
 from graft.tensor.basic import (
     Alloc,
@@ -32,7 +32,11 @@ from graft.tensor.basic import (
     zeros,
     zeros_like,
 )
+from graft.tensor.axes import *
+from graft.tensor.blockwise import *
+from graft.tensor.contraction import *
 from graft.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from graft.tensor.extra_ops import *
 from graft.tensor.extra_ops import CumOp, cumprod, cumsum, diff, searchsorted
 from graft.tensor.fused_reduce import ElemwiseReduce
 from graft.tensor.join import (
@@ -88,6 +92,7 @@ from graft.tensor.shape import (
     shape_i,
     specify_shape,
 )
+from graft.tensor.sorting import *
 from graft.tensor.special import LogSoftmax, Softmax, log_softmax, logsumexp, softmax
 from graft.tensor.subtensor import (
     AdvancedIncSubtensor,
@@ -100,8 +105,9 @@ from graft.tensor.subtensor import (
     set_subtensor,
     take,
 )
+from graft.tensor.triangular import *
 from graft.tensor.type import *
 from graft.tensor.type import TensorType, matrices, scalars, tensor, vectors
 from graft.tensor.variable import TensorConstant, TensorVariable
 
-nlinalg = slinalg = linalg
+slinalg = linalg
