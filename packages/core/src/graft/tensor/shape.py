@@ -224,15 +224,35 @@ class Reshape(Op):
             output_storage[0][0] = np.reshape(x, tuple(int(s) for s in shp))
         except ValueError as e:
             raise ValueError(
-                f"cannot reshape array of shape {x.shape} into {tuple(shp)}: {e}"
+                f"cannot reshape array of shape {x.shape} into {tuple(int(v) for v in shp)}: {e}"
             ) from None
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
-        # ``shp`` is the shape vector, a tensor: indexing it gives its entries.
+        # An entry of ``shp`` may be -1: it then stands for the input's size
+        # divided by the product of the other entries (NumPy's rule).
+        from graft.graph.basic import Constant
+        from graft.tensor import math as tm
+
         x, shp = typing.cast("Sequence[Any]", node.inputs)
-        out = []
-        for i, s in enumerate(_ttype(node.outputs[0]).shape):
-            out.append(s if s is not None else shp[i])
+        static = _ttype(node.outputs[0]).shape
+        if isinstance(shp, Constant):
+            entries: list[Any] = [int(v) for v in np.asarray(shp.data)]
+        elif shp.owner is not None and type(shp.owner.op).__name__ == "MakeVector":
+            entries = list(shp.owner.inputs)
+        else:
+            entries = [shp[i] for i in range(self.ndim)]
+        out: list[Any] = []
+        for i, s in enumerate(static):
+            if s is not None:
+                out.append(s)
+                continue
+            e = entries[i]
+            if isinstance(e, int) and e >= 0:
+                out.append(e)
+                continue
+            others = tm.prod_static(entries[:i] + entries[i + 1 :])
+            inferred = tm.int_div(tm.prod_static(list(input_shapes[0])), tm.maximum(others, 1))
+            out.append(inferred if isinstance(e, int) else tm.switch(tm.eq(e, -1), inferred, e))
         return [tuple(out)]
 
     def L_op(
