@@ -9,6 +9,7 @@ The public surface mirrors Aesara/PyTensor: ``graft.graph`` (the IR),
 
 __version__ = "0.1.0"
 
+from graft import _post_import
 import graft.graph.basic
 import graft.graph.features
 import graft.graph.fg
@@ -18,6 +19,8 @@ import graft.scalar
 from graft import printing
 from graft.configparser import change_flags, config
 from graft.printing import dprint, pp, pprint
+
+_post_import.install()
 
 # Heavier parts load on first use, keeping ``import graft`` cheap.
 _LAZY = {
