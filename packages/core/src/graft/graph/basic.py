@@ -225,6 +225,7 @@ class Apply(_SlotState):
             raise ValueError(f"{self.op} takes {len(self.inputs)} inputs, clone got {len(inputs)}")
         if strict:
             checked = []
+            refined = False
             for i, (new, old) in enumerate(zip(inputs, self.inputs)):
                 if new.type != old.type:
                     converted = old.type.convert_variable(new)
@@ -234,7 +235,18 @@ class Apply(_SlotState):
                             f"expected {old.type}"
                         )
                     new = converted
+                    refined = refined or new.type != old.type
                 checked.append(new)
+            if refined:
+                # A more precise input (e.g. a known static shape) may give more
+                # precise outputs: let the op derive them, keeping them compatible.
+                remade = self.op.make_node(*checked)
+                if len(remade.outputs) == len(self.outputs) and all(
+                    o.type.is_super(n.type) for o, n in zip(self.outputs, remade.outputs)
+                ):
+                    if self._tag is not None:
+                        remade.tag.update(self._tag)
+                    return remade
             cp = self.clone()
             cp.inputs = checked
             return cp
