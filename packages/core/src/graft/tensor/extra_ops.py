@@ -1,4 +1,8 @@
-"""NumPy's array helpers as graph ops: cumulative sums/products, differences, sorted search.
+"""NumPy's array helpers as graph ops: cumulative sums/products, differences, sorted
+search, ``roll``, ``linspace`` and ``nan_to_num``.
+
+The ops with value-dependent output sizes (``unique``, ``nonzero``,
+``bincount``) live in `graft.tensor.extra_ops_set` and are re-exported here.
 
 Example::
 
@@ -9,10 +13,12 @@ Example::
     cumsum(x, axis=1)          # running sums along each row
     cumsum(x)                  # axis=None: over the flattened array (a vector)
     diff(x, n=2, axis=0)       # second differences down the columns
+    roll(x, gt.lscalar("k"), axis=1)
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,10 +36,37 @@ from graft.tensor._helpers import (
     _tm,
 )
 from graft.tensor.basic import cast
+from graft.tensor.extra_ops_set import (
+    Bincount,
+    Nonzero,
+    Unique,
+    bincount,
+    flatnonzero,
+    nonzero,
+    unique,
+)
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
 
-__all__ = ["CumOp", "Diff", "SearchSorted", "cumprod", "cumsum", "diff", "searchsorted"]
+__all__ = [
+    "Bincount",
+    "CumOp",
+    "Diff",
+    "Nonzero",
+    "SearchSorted",
+    "Unique",
+    "bincount",
+    "cumprod",
+    "cumsum",
+    "diff",
+    "flatnonzero",
+    "linspace",
+    "nan_to_num",
+    "nonzero",
+    "roll",
+    "searchsorted",
+    "unique",
+]
 
 
 class CumOp(Op):
@@ -347,3 +380,194 @@ def searchsorted(a: Any, v: Any, side: str = "left") -> TensorVariable:
         searchsorted([1.0, 2.0, 3.0], gt.dvector("v"), side="right")
     """
     return SearchSorted(side)(a, v)
+
+
+# ---------------------------------------------------------------------------
+# Compositions: roll, linspace, nan_to_num (gradients come from their parts)
+# ---------------------------------------------------------------------------
+
+
+def _int_scalar(fn: str, what: str, v: Any) -> Any:
+    """``v`` (a Python int or an integer 0-d tensor) as an int, or an int64 0-d tensor."""
+    if isinstance(v, int | np.integer) and not isinstance(v, bool):
+        return int(v)
+    t = _as_tensor(v)
+    if t.type.ndim != 0 or np.dtype(t.type.dtype).kind not in "iu":
+        raise TypeError(f"{fn}: {what} must be an int or an integer scalar, got {v!r} ({t.type})")
+    return cast(t, "int64")
+
+
+def _roll_axis(x: Any, shift: Any, axis: int) -> Any:
+    from graft.tensor.join import concatenate
+    from graft.tensor.shape import shape_i
+
+    tm = _tm()
+    n = x.type.shape[axis]
+    if isinstance(shift, int) and n is not None:
+        k: Any = shift % n if n else 0
+        if k == 0:
+            return x
+    else:
+        size = shape_i(x, axis)
+        k = tm.mod(shift, tm.maximum(size, 1))  # % 0 would fail: an empty axis rolls to itself
+    lead = (slice(None),) * axis
+    cut = -k if isinstance(k, int) else shape_i(x, axis) - k
+    return concatenate([x[lead + (slice(cut, None),)], x[lead + (slice(None, cut),)]], axis=axis)
+
+
+def roll(x: Any, shift: Any, axis: int | Sequence[int] | None = None) -> TensorVariable:
+    """``np.roll``: shift elements along ``axis`` cyclically; ``axis=None`` rolls the flattened array.
+
+    ``shift`` is an int or integer scalar variable, or a sequence of them
+    (paired with a sequence of axes, broadcast as in NumPy; shifts along a
+    repeated axis add up). Differentiable in ``x``.
+
+    Example::
+
+        roll(gt.dmatrix("m"), gt.lscalar("k"), axis=1)
+        roll(gt.dmatrix("m"), (1, -2), axis=(0, 1))
+    """
+    from graft.tensor.shape import reshape, shape, specify_shape
+
+    x = _as_tensor(x)
+    shifts = list(shift) if isinstance(shift, list | tuple) else [shift]
+    shifts = [_int_scalar("roll", "shift", s) for s in shifts]
+    if axis is None:
+        flat = roll(reshape(x, (-1,)), shifts, 0)
+        out = reshape(flat, shape(x), ndim=x.type.ndim)
+        return typing.cast(TensorVariable, specify_shape(out, x.type.shape))
+    axes: list[int] = []
+    for a in list(axis) if isinstance(axis, list | tuple) else [axis]:
+        ax = _check_axis(a, "roll")
+        if ax is None:
+            raise TypeError(f"roll: axis must be an int or a sequence of ints, got {axis!r}")
+        axes.append(_axis_in_range("roll", ax, x.type.ndim, x))
+    if len(shifts) == 1:
+        shifts = shifts * len(axes)
+    elif len(axes) == 1:
+        axes = axes * len(shifts)
+    elif len(axes) != len(shifts):
+        raise ValueError(
+            f"roll: shift {shift!r} and axis {axis!r} have lengths that do not broadcast"
+        )
+    out = x
+    for s, a in zip(shifts, axes):
+        out = _roll_axis(out, s, a)
+    return typing.cast(TensorVariable, specify_shape(out, x.type.shape))
+
+
+def _scalar_dtype(v: Any) -> Any:
+    # Python numbers stay "weak" for NumPy's result_type (NEP 50), like the values NumPy sees.
+    if isinstance(v, int | float | complex) and not isinstance(v, bool):
+        return v
+    return _as_tensor(v).type.dtype
+
+
+def _linspace_end(what: str, v: Any, dtype: str) -> Any:
+    from graft.tensor.basic import constant
+
+    if isinstance(v, Variable):
+        t = _as_tensor(v)
+    else:
+        with np.errstate(all="ignore"):
+            t = constant(np.asarray(v).astype(dtype))
+    if t.type.ndim != 0:
+        raise ValueError(f"linspace: {what} must be a scalar (0-d), got {t.type.ndim}-d {v!r}")
+    return cast(t, dtype)
+
+
+def linspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None
+) -> TensorVariable:
+    """``np.linspace``: ``num`` evenly spaced values from ``start`` to ``stop``.
+
+    ``start``/``stop`` are numbers or 0-d tensors; ``num`` is a Python int.
+    The values are computed as NumPy does (the same floating-point steps);
+    the dtype is NumPy's: float64 for ints and Python numbers, float32 for
+    float32 inputs, or ``dtype`` (an integer ``dtype`` rounds down).
+
+    Example::
+
+        linspace(0.0, gt.dscalar("b"), num=5)
+    """
+    import operator
+
+    from graft.tensor.basic import constant
+    from graft.tensor.join import arange
+    from graft.tensor.shape import specify_shape
+    from graft.tensor.subtensor import set_subtensor
+
+    tm = _tm()
+    if isinstance(num, bool):
+        raise TypeError(f"linspace: num must be an int, got {num!r}")
+    try:
+        num = operator.index(num)
+    except TypeError:
+        raise TypeError(f"linspace: num must be an int, got {num!r}") from None
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num}")
+    dt = np.result_type(_scalar_dtype(start), _scalar_dtype(stop), 1.0)
+    if dt.kind not in "fc":
+        dt = np.dtype("float64")
+    s, e = (_linspace_end(what, v, dt.name) for what, v in (("start", start), ("stop", stop)))
+    div = num - 1 if endpoint else num
+    delta = e - s
+    y = arange(0, num, 1, dtype=dt.name)
+    if div > 0:
+        step = delta / constant(div, dtype=dt.name)
+        # NumPy divides first when the step underflows to zero.
+        y = tm.switch(tm.eq(step, 0), (y / constant(div, dtype=dt.name)) * delta, y * step)
+    else:
+        y = y * delta
+    y = y + s
+    if endpoint and num > 1:
+        y = set_subtensor(y[-1], e)
+    if dtype is not None:
+        out_dt = np.dtype(dtype)
+        if out_dt.kind in "iu":
+            y = tm.floor(y)
+        y = cast(y, out_dt.name)
+    return typing.cast(TensorVariable, specify_shape(y, (num,)))
+
+
+def nan_to_num(
+    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> TensorVariable:
+    """``np.nan_to_num``: NaN to ``nan``, +inf to ``posinf``, -inf to ``neginf``.
+
+    ``posinf``/``neginf`` default to the largest/smallest finite value of
+    ``x``'s dtype; the replacements are cast to that dtype (a value too large
+    for float32 becomes inf, as in NumPy). Integer and bool inputs are
+    returned unchanged. The gradient passes where ``x`` is finite and is
+    zero elsewhere. Complex inputs are not supported.
+
+    Example::
+
+        nan_to_num(gt.dvector("x"), nan=-1.0)
+    """
+    from graft.tensor.basic import constant
+
+    x = _as_tensor(x)
+    dtype = np.dtype(x.type.dtype)
+    if dtype.kind in "biu":
+        return typing.cast(TensorVariable, x)
+    if dtype.kind != "f":
+        raise TypeError(
+            f"nan_to_num: input {x} has dtype {dtype.name}; only real inputs are supported"
+        )
+    info = np.finfo(dtype)
+
+    def value(what: str, v: Any, default: Any) -> Any:
+        v = default if v is None else v
+        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+            raise TypeError(f"nan_to_num: {what} must be a real number, got {v!r}")
+        with np.errstate(all="ignore"):
+            return constant(np.asarray(v, dtype="float64").astype(dtype))
+
+    tm = _tm()
+    c_nan = value("nan", nan, 0.0)
+    c_pos = value("posinf", posinf, info.max)
+    c_neg = value("neginf", neginf, info.min)
+    inf_to = tm.switch(tm.gt(x, 0), c_pos, c_neg)
+    out = tm.switch(tm.isnan(x), c_nan, tm.switch(tm.isinf(x), inf_to, x))
+    return typing.cast(TensorVariable, out)
