@@ -75,7 +75,7 @@ class _SortBase(Op):
             return Apply(self, [x], [TensorType(dtype, (size,))()])
         if not -nd <= self.axis < nd:
             raise np.exceptions.AxisError(
-                f"{self}: axis {self.axis} is out of bounds for {nd}-d input {x}"
+                f"{type(self).__name__}: axis {self.axis} is out of bounds for {nd}-d input {x}"
             )
         if self.axis < 0:
             return type(self)(self.axis % nd, self.kind).make_node(x)
