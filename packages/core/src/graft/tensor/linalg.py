@@ -61,6 +61,18 @@ __all__ = [
     "solve_triangular",
     "tril",
     "triu",
+    # From graft.tensor.nlinalg (imported at the end of this module).
+    "QR",
+    "SVD",
+    "Eigh",
+    "Pinv",
+    "eigh",
+    "eigvalsh",
+    "kron",
+    "norm",
+    "pinv",
+    "qr",
+    "svd",
 ]
 
 
@@ -632,3 +644,20 @@ def slogdet(a: Any) -> tuple[TensorVariable, TensorVariable]:
     """
     sign, logabsdet = SlogDet()(_as_tensor(a))
     return sign, logabsdet
+
+
+# NumPy's linalg names live in graft.tensor.nlinalg, which imports nothing from
+# this module at import time; they are re-exported here last.
+from graft.tensor.nlinalg import (  # noqa: E402
+    QR,
+    SVD,
+    Eigh,
+    Pinv,
+    eigh,
+    eigvalsh,
+    kron,
+    norm,
+    pinv,
+    qr,
+    svd,
+)

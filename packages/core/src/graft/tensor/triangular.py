@@ -164,7 +164,7 @@ class ExtractDiag(Op):
         a1, a2 = self._axes(x)
         perm = [i for i in range(nd) if i not in (a1, a2)] + [a1, a2]
         zt = transpose(zeros_like(x), perm)
-        idx = arange(shape_i(g, -1))
+        idx: Any = arange(shape_i(g, -1))
         rows = idx + max(-self.offset, 0)
         cols = idx + max(self.offset, 0)
         gt_ = set_subtensor(zt[(Ellipsis, rows, cols)], cast(g, x.type.dtype))
@@ -282,8 +282,8 @@ def _tri_mask(name: str, n: Any, m: Any, k: Any) -> Any:
     n = _int_scalar(name, "N", n)
     m = n if m is None else _int_scalar(name, "M", m)
     k = _int_scalar(name, "k", k)
-    rows = arange(_const_int(n) if _const_int(n) is not None else n, dtype="int64")
-    cols = arange(_const_int(m) if _const_int(m) is not None else m, dtype="int64")
+    rows: Any = arange(_const_int(n) if _const_int(n) is not None else n, dtype="int64")
+    cols: Any = arange(_const_int(m) if _const_int(m) is not None else m, dtype="int64")
     return _tm().ge(rows.dimshuffle(0, "x") + k, cols.dimshuffle("x", 0))
 
 
@@ -357,8 +357,8 @@ def _tri_count(lower: bool, n: Any, k: Any, m: Any) -> Any:
     from graft.tensor.math import sum as tsum
 
     tm = _tm()
-    i = arange(tm.maximum(n, 0), dtype="int64")
-    per_row = i + k + 1 if lower else m - i - k
+    si: Any = arange(tm.maximum(n, 0), dtype="int64")
+    per_row = si + k + 1 if lower else m - si - k
     return tsum(tm.clip(per_row, 0, tm.maximum(m, 0)))
 
 
