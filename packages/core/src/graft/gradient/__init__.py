@@ -1,5 +1,9 @@
 """Reverse-mode differentiation of graphs: `grad`, `Lop`, `Rop`, `jacobian`, `hessian`.
 
+`subgraph_grad` differentiates a graph piece by piece; `grad_clip`,
+`grad_scale`, `consider_constant`, `zero_grad` and `disconnected_grad` are
+identities with special gradients.
+
 `grad` walks the graph between a scalar cost and the variables asked for in
 reverse topological order, calling each node's ``op.L_op(inputs, outputs,
 output_grads)`` once, and sums the contributions that reach each variable.
@@ -25,13 +29,17 @@ Example::
 """
 
 from graft.gradient.core import grad
-from graft.gradient.derived import Lop, Rop, hessian, jacobian
+from graft.gradient.derived import Lop, Rop, hessian, jacobian, subgraph_grad
 from graft.gradient.ops import (
     ConsiderConstant,
     DisconnectedGrad,
+    GradClip,
+    GradScale,
     ZeroGrad,
     consider_constant,
     disconnected_grad,
+    grad_clip,
+    grad_scale,
     zero_grad,
 )
 from graft.gradient.types import (
@@ -49,6 +57,8 @@ __all__ = [
     "DisconnectedGrad",
     "DisconnectedInputError",
     "DisconnectedType",
+    "GradClip",
+    "GradScale",
     "Lop",
     "NullType",
     "NullTypeGradError",
@@ -58,9 +68,12 @@ __all__ = [
     "disconnected_grad",
     "disconnected_type",
     "grad",
+    "grad_clip",
     "grad_not_implemented",
+    "grad_scale",
     "grad_undefined",
     "hessian",
     "jacobian",
+    "subgraph_grad",
     "zero_grad",
 ]

@@ -54,6 +54,43 @@ def _zeros_like(v: Variable, dtype: str | None = None) -> Variable:
     return disconnected_type()
 
 
+def _static_zeros(v: Variable) -> Variable | None:
+    """Zeros like `_zeros_like(v)` built from ``v``'s static shape alone (None if not fully known).
+
+    Such a zero needs no input: a function computing it does not need ``v``.
+    """
+    vt = v.type
+    if not isinstance(vt, TensorType) or any(s is None for s in vt.shape):
+        return None
+    dtype = _dtype(v)
+    if dtype is None or dtype in _DISCRETE:
+        dtype = _float_x()
+    from graft.tensor.basic import alloc, constant
+
+    return alloc(constant(0, dtype=dtype), *(int(s) for s in vt.shape if s is not None))  # type: ignore[no-any-return]
+
+
+def _discrete_zero(w: Variable, g: Variable) -> Variable:
+    """The gradient w.r.t. a discrete ``w`` whose (connected) gradient graph is ``g``: a zero.
+
+    It is a floatX zero of ``w``'s shape, and it depends on ``w`` only when
+    nothing else gives that shape: the static shape when it is fully known,
+    else the shape of ``g`` when ``g`` does not depend on ``w`` (a
+    ``known_grads`` entry for ``w`` has ``w``'s shape), else ``w`` itself.
+    """
+    z = _static_zeros(w)
+    if z is not None:
+        return z
+    if isinstance(w.type, TensorType) and isinstance(g.type, TensorType):
+        from graft.graph.basic import ancestors
+
+        if g.type.ndim == w.type.ndim and w not in set(ancestors([g])):
+            from graft.tensor.basic import zeros_like
+
+            return zeros_like(g, dtype=_float_x())
+    return _zeros_like(w)
+
+
 def _ones_seed(cost: Variable) -> Variable:
     """The gradient of the cost w.r.t. itself: 1 (floatX for a discrete cost)."""
     dtype = _dtype(cost)
@@ -401,7 +438,10 @@ def grad(
       ``known_grads`` is given.
     - ``wrt``: a variable, or a list/tuple of them; the result has the same
       structure. Each gradient has the dtype and static shape of its ``wrt``;
-      integer/bool ``wrt`` get zero gradients (of floatX).
+      integer/bool ``wrt`` get zero gradients (of floatX). Such a zero is
+      built without ``wrt`` where possible: from its static shape, or from
+      the shape of its gradient graph (e.g. its ``known_grads`` entry), so
+      ``grad(None, x_int, known_grads={x_int: g})`` needs only ``g``.
     - ``consider_constant``: variables treated as constants (gradients do not
       flow through their owners).
     - ``disconnected_inputs``: ``"raise"`` (`DisconnectedInputError`),
@@ -518,7 +558,8 @@ def _grad(
                     raise DisconnectedInputError(msg)
                 warnings.warn(msg, stacklevel=3)
             if return_disconnected == "zero":
-                out.append(_zeros_like(w))
+                z = _static_zeros(w)
+                out.append(z if z is not None else _zeros_like(w))
             elif return_disconnected == "None":
                 out.append(None)
             else:
@@ -531,7 +572,7 @@ def _grad(
             out.append(g)
             continue
         if _is_discrete(w):
-            g = _zeros_like(w)
+            g = _discrete_zero(w, g)
         else:
             g = _fit_to(w, g)
         if (

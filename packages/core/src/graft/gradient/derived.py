@@ -1,4 +1,4 @@
-"""Products with Jacobians built on `grad`: `Lop`, `Rop`, `jacobian`, `hessian`."""
+"""Built on `grad`: `Lop`, `Rop`, `jacobian`, `hessian` and `subgraph_grad`."""
 
 from __future__ import annotations
 
@@ -213,19 +213,28 @@ def jacobian(
     wrt: Variable | Sequence[Variable],
     consider_constant: Sequence[Variable] | None = None,
     disconnected_inputs: str = "raise",
+    vectorize: bool | None = None,
 ) -> Any:
     """The Jacobian of ``expression`` w.r.t. each ``wrt``: shape ``expression.shape + wrt.shape``.
 
-    A 0-d ``expression`` gives `grad`. Otherwise one reverse pass is built per
-    element of ``expression``, so its shape must be known statically (there
-    is no symbolic loop); use ``graft.tensor.specify_shape`` to state it.
+    A 0-d ``expression`` gives `grad`. Otherwise the rows are the
+    vector-Jacobian products with the rows of an identity matrix:
+
+    - ``vectorize=True``: one reverse pass is built on a symbolic cotangent
+      and batched over the identity with
+      `graft.tensor.blockwise.vectorize_graph`, so no static shape is needed;
+    - ``vectorize=False``: one reverse pass per element of ``expression``
+      (unrolled; its shape must be known statically, e.g. through
+      ``graft.tensor.specify_shape``);
+    - ``None`` (default): vectorized, falling back to the unrolled form when
+      some Op of the gradient graph cannot be batched and the shape is static.
 
     Example::
 
-        x = gt.dvector("x", shape=(3,))
-        J = jacobian(x ** 2, x)        # diag(2 * x), shape (3, 3)
+        x = gt.dvector("x")
+        J = jacobian(x ** 2, x)        # diag(2 * x), shape (n, n)
     """
-    from graft.tensor.basic import as_tensor_variable, constant
+    from graft.tensor.basic import as_tensor_variable
 
     if not isinstance(expression, Variable):
         expression = as_tensor_variable(expression)
@@ -236,17 +245,101 @@ def jacobian(
         raise TypeError(f"jacobian needs a tensor expression, got {expression} of type {et}")
     if et.ndim == 0:
         return _grad_any(expression, wrt, consider_constant, disconnected_inputs)
-    shape = et.shape
-    if any(s is None for s in shape):
-        raise ValueError(
-            f"jacobian needs the static shape of {expression}, but it is "
-            f"{_fmt_shape(shape)}: one gradient is built per element and graft has no "
-            "symbolic loop. State the shape, e.g. "
-            f"graft.tensor.specify_shape(expr, {tuple(3 if s is None else s for s in shape)})."
-        )
+    if vectorize not in (None, True, False):
+        raise TypeError(f"jacobian: vectorize must be True, False or None, got {vectorize!r}")
     _check_choice("disconnected_inputs", disconnected_inputs, _POLICIES)
     ws, kind = _as_list(wrt, "wrt")
-    dims = tuple(int(s) for s in shape)  # type: ignore[arg-type]
+    static = all(s is not None for s in et.shape)
+    if vectorize is False:
+        if not static:
+            raise ValueError(
+                f"jacobian(vectorize=False) needs the static shape of {expression}, but it is "
+                f"{_fmt_shape(et.shape)}: one gradient is built per element. State the shape, "
+                "e.g. graft.tensor.specify_shape(expr, "
+                f"{tuple(3 if s is None else s for s in et.shape)}), or use vectorize=True."
+            )
+        return _restore(
+            _unrolled_jacobian(expression, ws, consider_constant, disconnected_inputs), kind
+        )
+    try:
+        rows = _vectorized_jacobian(expression, ws, consider_constant, disconnected_inputs)
+    except NotImplementedError:
+        if vectorize is None and static:
+            rows = _unrolled_jacobian(expression, ws, consider_constant, disconnected_inputs)
+        else:
+            raise
+    return _restore(rows, kind)
+
+
+def _sizes(v: Any) -> list[Any]:
+    """The sizes of ``v``'s dimensions: ints where static, else symbolic scalars."""
+    from graft.tensor.shape import shape_i
+
+    return [s if s is not None else shape_i(v, d) for d, s in enumerate(v.type.shape)]
+
+
+def _vectorized_jacobian(
+    expression: Any,
+    ws: list[Variable],
+    consider_constant: Sequence[Variable] | None,
+    disconnected_inputs: str,
+) -> list[Variable]:
+    from graft.tensor.basic import alloc, constant
+    from graft.tensor.blockwise import vectorize_graph
+    from graft.tensor.join import eye
+    from graft.tensor.math import prod_static
+    from graft.tensor.shape import reshape
+
+    et = expression.type
+    sizes = _sizes(expression)
+    n: Any
+    if all(isinstance(s, int) for s in sizes):
+        n = int(np.prod(sizes, dtype="int64"))
+    else:
+        n = prod_static(sizes)
+    discrete = et.dtype in _DISCRETE
+    out: list[Variable] = []
+    if discrete:
+        for w in ws:
+            zero = constant(0, dtype=_float_x())
+            out.append(alloc(zero, *sizes, *_sizes_of(w)))
+        return out
+    # One reverse pass on a symbolic cotangent, batched over the rows of an identity.
+    cot = TensorType(et.dtype, (n if isinstance(n, int) else None,))()
+    gs = grad(
+        None,
+        ws,
+        consider_constant=consider_constant,
+        disconnected_inputs=disconnected_inputs,
+        known_grads={expression: reshape(cot, sizes)},
+        add_names=False,
+    )
+    rows = vectorize_graph(list(gs), replace={cot: eye(n, dtype=et.dtype)})
+    for w, r in zip(ws, rows):
+        wsz = _sizes_of(w)
+        if r.type.ndim == len(wsz):  # type: ignore[attr-defined]
+            # Not a function of the cotangent (a zero): the same row n times.
+            r = alloc(r, n, *wsz)
+        out.append(reshape(r, [*sizes, *wsz]))
+    return out
+
+
+def _sizes_of(w: Variable) -> list[Any]:
+    if isinstance(w.type, TensorType):
+        return _sizes(w)
+    return []
+
+
+def _unrolled_jacobian(
+    expression: Any,
+    ws: list[Variable],
+    consider_constant: Sequence[Variable] | None,
+    disconnected_inputs: str,
+) -> list[Variable]:
+    from graft.tensor.basic import constant
+
+    et = expression.type
+    dims = tuple(int(s) for s in et.shape)
     discrete = et.dtype in _DISCRETE
     gdtype = _float_x() if discrete else et.dtype
     rows: list[list[Variable]] = [[] for _ in ws]
@@ -267,7 +360,7 @@ def jacobian(
             )
         for r, g in zip(rows, gs):
             r.append(g)
-    return _restore([_assemble_jacobian(dims, r) for r in rows], kind)
+    return [_assemble_jacobian(dims, r) for r in rows]
 
 
 def _assemble_jacobian(dims: tuple[int, ...], rows: list[Variable]) -> Variable:
@@ -301,15 +394,16 @@ def hessian(
     wrt: Variable | Sequence[Variable],
     consider_constant: Sequence[Variable] | None = None,
     disconnected_inputs: str = "raise",
+    vectorize: bool | None = None,
 ) -> Any:
     """The Hessian of the scalar ``cost`` w.r.t. each ``wrt``: shape ``wrt.shape + wrt.shape``.
 
-    Built as ``jacobian(grad(cost, w), w)``, so each ``wrt`` needs a static
-    shape.
+    Built as ``jacobian(grad(cost, w), w, vectorize=vectorize)``; with the
+    default (vectorized) Jacobian no static shape is needed.
 
     Example::
 
-        x = gt.dvector("x", shape=(2,))
+        x = gt.dvector("x")
         H = hessian((x ** 3).sum(), x)   # diag(6 * x)
     """
     _check_choice("disconnected_inputs", disconnected_inputs, _POLICIES)
@@ -319,15 +413,80 @@ def hessian(
         wt = w.type
         if not isinstance(wt, TensorType | ScalarType):
             raise TypeError(f"hessian: wrt {w} must be a tensor, got type {wt}")
-        if isinstance(wt, TensorType) and any(s is None for s in wt.shape):
-            raise ValueError(
-                f"hessian needs the static shape of {w}, but it is {_fmt_shape(wt.shape)}; "
-                "declare it (e.g. gt.vector('x', shape=(3,))) or use graft.tensor.specify_shape"
-            )
         g = grad(
             cost, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs
         )
         out.append(
-            jacobian(g, w, consider_constant=consider_constant, disconnected_inputs="ignore")
+            jacobian(
+                g,
+                w,
+                consider_constant=consider_constant,
+                disconnected_inputs="ignore",
+                vectorize=vectorize,
+            )
         )
     return _restore(out, kind)
+
+
+# ---------------------------------------------------------------------------
+# subgraph_grad
+# ---------------------------------------------------------------------------
+
+
+def subgraph_grad(
+    wrt: Sequence[Variable],
+    end: Sequence[Variable],
+    start: dict[Variable, Any] | None = None,
+    cost: Variable | None = None,
+    details: bool = False,
+) -> tuple[list[Variable], ...]:
+    """Gradients of one piece of a graph, to be chained piece by piece.
+
+    Backpropagates from ``start`` (``{variable: its gradient}``, as
+    ``known_grads``) and/or from the scalar ``cost`` down to the variables
+    in ``end``, treating ``end`` as constants (gradients stop there).
+    Returns ``(wrt_grads, end_grads)``: the gradients w.r.t. each ``wrt``
+    and each ``end``. Passing ``dict(zip(end, end_grads))`` as the ``start``
+    of the next piece (its ``wrt`` being the next ``end``) continues the
+    backward pass, so a long chain can be differentiated in parts. When both
+    ``start`` and ``cost`` are given, their gradients are added. Variables
+    the piece does not reach get zero gradients.
+
+    With ``details=True`` it returns ``(wrt_grads, end_grads, start_grads,
+    cost_grads)``, the last two being the contributions of ``start`` and of
+    ``cost`` alone (each aligned with ``wrt + end``; None for an absent one).
+
+    Example::
+
+        x = gt.dvector("x")
+        h = gt.tanh(x)
+        c1 = (h ** 2).sum()
+        gx, gh = subgraph_grad([], [h], cost=c1)                   # d c1 / d h
+        (gx,), _ = subgraph_grad([x], [], start=dict(zip([h], gh)))  # d c1 / d x
+    """
+    if cost is None and not start:
+        raise ValueError("subgraph_grad needs a cost, a start dict, or both")
+    ws, _ = _as_list(list(wrt), "wrt")
+    es, _ = _as_list(list(end), "end")
+    if start is not None and not isinstance(start, dict):
+        raise TypeError(
+            f"subgraph_grad: start must be a dict of variables to gradients, "
+            f"got {type(start).__name__}"
+        )
+    params = ws + es
+    start_grads: list[Variable] | None = None
+    cost_grads: list[Variable] | None = None
+    if start:
+        start_grads = grad(
+            None, params, consider_constant=es, known_grads=start, disconnected_inputs="ignore"
+        )
+    if cost is not None:
+        cost_grads = grad(cost, params, consider_constant=es, disconnected_inputs="ignore")
+    if start_grads is not None and cost_grads is not None:
+        total = [_add_grads(p, a, b) for p, a, b in zip(params, start_grads, cost_grads)]
+    else:
+        total = start_grads if start_grads is not None else list(cost_grads or ())
+    wrt_grads, end_grads = total[: len(ws)], total[len(ws) :]
+    if details:
+        return wrt_grads, end_grads, start_grads, cost_grads  # type: ignore[return-value]
+    return wrt_grads, end_grads
