@@ -386,11 +386,38 @@ for _p, _dt in _PREFIX.items():
         globals()[f"{_p}{_k}"] = _typed(_nd, _dt, _DEFAULTS.get(_k))
 
 
+def _names(names: tuple[Any, ...]) -> list[str | None] | str | None:
+    """PyTensor's plural-constructor arguments: a count, names, or one string of names.
+
+    ``(3,)`` is three unnamed variables; ``("x", "y")``, ``(["x", "y"],)`` and
+    ``("xy",)`` name two, one per character of a single string (``"x,y"``
+    splits at commas instead); a single one-character name (``("x",)``) gives
+    one variable, not a list (returned as the plain name).
+    """
+    if (
+        len(names) == 1
+        and isinstance(names[0], int | np.integer)
+        and not isinstance(names[0], bool)
+    ):
+        return [None] * int(names[0])
+    if len(names) == 1 and isinstance(names[0], str):
+        text = names[0]
+        if "," in text:
+            return [n.strip() for n in text.split(",")]
+        return text if len(text) == 1 else list(text)
+    if len(names) == 1 and isinstance(names[0], list | tuple):
+        names = tuple(names[0])
+    if not names or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"expected a count, variable names, or one string of names, got {names!r}")
+    return list(names)
+
+
 def _plural(maker: Any) -> Any:
-    def make(names: str | int, dtype: Any = None) -> list[Variable]:
-        if isinstance(names, int):
-            return [maker(None, dtype) for _ in range(names)]
-        return [maker(n.strip(), dtype) for n in names.split(",")]
+    def make(*names: Any, dtype: Any = None) -> Any:
+        got = _names(names)
+        if isinstance(got, str):
+            return maker(got, dtype)
+        return [maker(n, dtype) for n in got]
 
     return make
 
@@ -398,10 +425,11 @@ def _plural(maker: Any) -> Any:
 def _typed_plural(kind: str, prefix: str) -> Any:
     maker = globals()[f"{prefix}{kind}"]
 
-    def make(names: str | int) -> list[Variable]:
-        if isinstance(names, int):
-            return [maker() for _ in range(names)]
-        return [maker(n.strip()) for n in names.split(",")]
+    def make(*names: Any) -> Any:
+        got = _names(names)
+        if isinstance(got, str):
+            return maker(got)
+        return [maker(n) for n in got]
 
     return make
 
