@@ -279,7 +279,7 @@ class Bincount(Op):
 
     ``x`` is a vector of non-negative integers (checked when run: ValueError
     otherwise). Without weights the output is int64, with weights float64
-    (as NumPy). The gradient w.r.t. the weights is the output gradient read
+    (as NumPy, except that NumPy gives int64 zeros for an empty ``x``). The gradient w.r.t. the weights is the output gradient read
     at each ``x``; ``x`` gets a zero gradient.
 
     Example::
