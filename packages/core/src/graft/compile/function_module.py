@@ -15,6 +15,7 @@ from time import perf_counter
 from typing import Any
 
 from graft._gc import fewer_gc_pauses
+from graft.compile.aliasing import plan_copies
 from graft.compile.io import In, Out
 from graft.compile.mode import Mode, get_mode
 from graft.compile.profiling import ProfileStats, register_atexit
@@ -206,36 +207,23 @@ class FunctionMaker:
     def copy_indices(self) -> tuple[list[int], list[int]]:
         """Output positions whose values must be copied: (user outputs, updates).
 
-        A value is copied when it may alias a graph input or constant (through
-        ``view_map``/``destroy_map``) or an earlier output; user outputs with
-        ``borrow=True`` are returned as they are.
+        See `graft.compile.aliasing`: a value is copied when it may share
+        memory with a buffer that stays in use after the call (a caller's
+        input, a default, a constant, a shared variable the function does not
+        update) or with an output taken before it, unless the user asked for
+        the aliasing (``Out(..., borrow=True)``, ``In(..., borrow=True)``).
         """
-        fgraph = self.fgraph
-        aliased: set[Variable] = set(fgraph.inputs)
-        for node in fgraph.toposort():
-            op = node.op
-            if not (op.view_map or op.destroy_map):
-                continue
-            for o, idxs in [*op.view_map.items(), *op.destroy_map.items()]:
-                if any(
-                    node.inputs[i] in aliased or isinstance(node.inputs[i], Constant) for i in idxs
-                ):
-                    aliased.add(node.outputs[o])
-        seen: set[Variable] = set()
-        user: list[int] = []
-        upd: list[int] = []
-        n_out = len(self.outputs)
-        for j, v in enumerate(fgraph.outputs):
-            risky = v in aliased or isinstance(v, Constant) or v in seen
-            seen.add(v)
-            if not risky:
-                continue
-            if j < n_out:
-                if not self.outputs[j].borrow:
-                    user.append(j)
+        updated = {t for t, _ in self.collected.updates if isinstance(t, SharedVariable)}
+        status = []
+        for spec in self.inputs:
+            if spec.implicit:
+                status.append("free" if spec.variable in updated else "kept")
             else:
-                upd.append(j)
-        return user, upd
+                status.append("lent" if spec.borrow and not spec.has_value else "held")
+        borrowed = [o.borrow for o in self.outputs]
+        n_out = len(self.outputs)
+        copies = plan_copies(self.fgraph, status, borrowed)
+        return [j for j in copies if j < n_out], [j for j in copies if j >= n_out]
 
 
 class Function:
@@ -296,6 +284,8 @@ class Function:
         self._defaults: list[list[Any] | None] = [
             [self._filter_default(k, i)] if i.has_value else None for k, i in enumerate(ins)
         ]
+        # A mutable input may be overwritten in place: its (stateless) default goes in as a copy.
+        self._copy_default = [i.mutable and i.update is None for i in ins]
         self._shared_cells = [s.container.storage for s in maker.collected.shared_inputs]
         n_out = len(maker.outputs)
         targets: list[list[Any]] = []
@@ -427,7 +417,7 @@ class Function:
                     nm = self._names[k]
                     missing.append(f"{nm!r} (position {k})" if nm else f"position {k}")
                 else:
-                    vals[k] = cell[0]
+                    vals[k] = copy_value(cell[0]) if self._copy_default[k] else cell[0]
         if missing:
             raise TypeError(
                 f"{self._label()} is missing {len(missing)} required input(s): "

@@ -23,7 +23,9 @@ class In:
     - ``strict``: refuse any conversion of the value (exact type only);
       ``allow_downcast`` allows lossy conversions for this input (default:
       the function's ``allow_input_downcast``).
-    - ``borrow``: the caller promises not to reuse the value it passes.
+    - ``borrow``: the caller promises not to reuse the value it passes, so
+      an ``Out(..., borrow=True)`` output or an update may alias it (default
+      False: results that would alias it are copied).
 
     Example::
 
@@ -98,10 +100,12 @@ class In:
 class Out:
     """An output of `graft.function`.
 
-    ``borrow=True`` lets the function return a value it may alias (a graph
-    input, a constant, another output or a shared variable's new value)
-    without copying it; by default such outputs are copied, so changing a
-    returned array never changes the function's state.
+    ``borrow=True`` lets the function return a value that may alias a
+    constant, a shared variable's storage, another borrowed output or an
+    input passed as ``In(..., borrow=True)`` without copying it; by default
+    such outputs are copied, so changing a returned array never changes the
+    function's state, the caller's inputs or other returned arrays (see
+    `graft.compile.aliasing`).
 
     Example::
 
