@@ -130,6 +130,13 @@ def test_sort_gradient_matches_finite_differences(shape, axis):
     check_grad(lambda t: gt.sort(t, axis=axis) ** 2, [v.reshape(shape)])
 
 
+@pytest.mark.parametrize("axis", [0, 1, 2, None])
+def test_sort_gradient_of_empty_input(axis):
+    x = gt.dtensor3("x")
+    g = ev(grad(gt.sort(x, axis=axis).sum(), x), {x: np.zeros((2, 0, 3))})
+    assert g.shape == (2, 0, 3) and g.dtype == np.float64
+
+
 def test_sort_gradient_is_the_inverse_permutation():
     x = gt.dvector("x")
     v = np.array([3.0, -1.0, 2.0, 0.5])
