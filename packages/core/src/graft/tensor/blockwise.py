@@ -172,12 +172,6 @@ class Blockwise(Op):
                     f"{self.signature} gives it {len(sig)} core dimensions"
                 )
             ins.append(v)
-        core = self._core_node(ins)
-        if len(core.outputs) != len(self.outputs_sig):
-            raise ValueError(
-                f"{self}: the core op has {len(core.outputs)} outputs, the signature "
-                f"{self.signature} names {len(self.outputs_sig)}"
-            )
         sizes: dict[str, int] = {}
         for i, (w, sig) in enumerate(zip(ins, self.inputs_sig)):
             t = _ttype(w)
@@ -189,6 +183,12 @@ class Blockwise(Op):
                         f"{self}: core dimension {name!r} has size {sizes[name]} in one input "
                         f"and {s} in input {i} ({w}, static shape {_fmt(t.shape)})"
                     )
+        core = self._core_node(ins)
+        if len(core.outputs) != len(self.outputs_sig):
+            raise ValueError(
+                f"{self}: the core op has {len(core.outputs)} outputs, the signature "
+                f"{self.signature} names {len(self.outputs_sig)}"
+            )
         nb = self._batch_ndim(ins)
         batch_shapes = []
         for w, sig in zip(ins, self.inputs_sig):
