@@ -386,7 +386,7 @@ for _p, _dt in _PREFIX.items():
         globals()[f"{_p}{_k}"] = _typed(_nd, _dt, _DEFAULTS.get(_k))
 
 
-def _names(names: tuple[Any, ...]) -> list[str | None] | str | None:
+def _names(names: tuple[Any, ...]) -> list[str | None] | str:
     """PyTensor's plural-constructor arguments: a count, names, or one string of names.
 
     ``(3,)`` is three unnamed variables; ``("x", "y")``, ``(["x", "y"],)`` and
