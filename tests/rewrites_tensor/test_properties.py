@@ -255,3 +255,97 @@ def test_known_trees(tree, dtype):
     else:
         x = np.array([[0, -1, 2], [5, -5, 100], [-100, 1, 4]])
     check(tree, dtype, [x, x.T[::-1].copy(), x[1:2]])
+
+
+# ---------------------------------------------------------------------------
+# Errors are kept, FAST_COMPILE keeps IEEE results
+# ---------------------------------------------------------------------------
+
+MODES = ["FAST_RUN", "FAST_COMPILE"]
+
+
+def _raises(fn: Any, data: list[np.ndarray]) -> type[BaseException] | None:
+    try:
+        fn(*data)
+    except Exception as e:  # the error type is what the rewritten graph must repeat
+        return type(e)
+    return None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+@pytest.mark.parametrize("bad", ["y_wide", "y_tall", "r_wide"])
+@SETTINGS
+@given(data=st.data())
+def test_rewrites_keep_shape_errors(dtype, bad, data):
+    """Inputs whose sizes do not match raise in the unrewritten graph: they raise the same
+    error after rewriting, in every mode (no rewrite may drop the only size check)."""
+    tree = data.draw(trees, label="tree")
+    shapes = {"y_wide": ((3, 3), (3, 4), (1, 3)), "y_tall": ((3, 3), (2, 3), (1, 3))}
+    xs, ys, rs = shapes.get(bad, ((3, 3), (3, 3), (1, 4)))
+    values = [
+        data.draw(matrices(dtype, xs), label="x").astype(dtype),
+        data.draw(matrices(dtype, ys), label="y").astype(dtype),
+        data.draw(matrices(dtype, rs), label="r").astype(dtype),
+    ]
+    try:
+        ins, out = graph(tree, dtype)
+    except (TypeError, ValueError):
+        assume(False)
+    with np.errstate(all="ignore"):
+        ref = graft.function(ins, out, mode=NO_REWRITES, on_unused_input="ignore")
+        expected = _raises(ref, values)
+        assume(expected is not None)
+        for mode in MODES:
+            ins, out = graph(tree, dtype)
+            f = graft.function(ins, out, mode=mode, on_unused_input="ignore")
+            assert _raises(f, values) is expected, (mode, tree)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@SETTINGS
+@given(data=st.data())
+def test_fast_compile_keeps_ieee_results(dtype, data):
+    """FAST_COMPILE (the debugging mode) gives the unrewritten graph's values bit for bit,
+    NaN and inf included: no algebraic cancellation or reassociation."""
+    tree = data.draw(trees, label="tree")
+    specials = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -2.5])
+    values = [
+        data.draw(hnp.arrays("float64", s, elements=specials), label=n).astype(dtype)
+        for n, s in (("x", (3, 3)), ("y", (3, 3)), ("r", (1, 3)))
+    ]
+    try:
+        ins, out = graph(tree, dtype)
+    except (TypeError, ValueError):
+        assume(False)
+    with np.errstate(all="ignore"):
+        ref = graft.function(ins, out, mode=NO_REWRITES, on_unused_input="ignore")
+        expected = np.asarray(ref(*values))
+        ins, out = graph(tree, dtype)
+        f = graft.function(ins, out, mode="FAST_COMPILE", on_unused_input="ignore")
+        got = np.asarray(f(*values))
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x, y: x - x,
+        lambda x, y: x / x,
+        lambda x, y: (x + 1.0) - 1.0,
+        lambda x, y: x * y / y,
+        lambda x, y: (x + y) - y,
+        lambda x, y: 0 * x,
+    ],
+    ids=["x-x", "x/x", "x+1-1", "x*y/y", "x+y-y", "0*x"],
+)
+def test_fast_compile_cancellation_keeps_nan_inf(build):
+    x, y = gt.dvectors("x", "y")
+    values = [
+        np.array([0.0, np.inf, -np.inf, np.nan, 1e308]),
+        np.array([np.inf, 0.0, 1.0, 2.0, 1e308]),
+    ]
+    with np.errstate(all="ignore"):
+        ref = graft.function([x, y], build(x, y), mode=NO_REWRITES, on_unused_input="ignore")
+        f = graft.function([x, y], build(x, y), mode="FAST_COMPILE", on_unused_input="ignore")
+        np.testing.assert_array_equal(f(*values), ref(*values))

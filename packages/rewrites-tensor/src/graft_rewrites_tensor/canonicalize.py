@@ -434,12 +434,15 @@ def local_useless_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
 
 @node_rewriter([gt.second])
 def local_useless_fill(fgraph: FunctionGraph | None, node: Apply) -> Any:
-    """``second(a, b)`` (``fill``) is ``b`` when ``a`` cannot broadcast ``b`` to a larger shape."""
+    """``second(a, b)`` (``fill``) is ``b`` when ``a`` cannot broadcast ``b`` to a larger shape.
+
+    ``a``'s sizes must still match ``b``'s: that check stays (see `fit`).
+    """
     a, b = node.inputs
     out = node.outputs[0]
     if may_broadcast(a, b, ndim_of(out)):
         return False
-    new = fit(b, out)
+    new = fit(b, out, [a])
     return False if new is None else [new]
 
 
@@ -628,8 +631,8 @@ REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
     ("local_useless_alloc", local_useless_alloc, ("fast_run", "fast_compile", "useless")),
     ("local_useless_fill", local_useless_fill, ("fast_run", "fast_compile", "useless")),
     ("local_useless_switch", local_useless_switch, ("fast_run", "fast_compile", "useless")),
-    ("local_add_canonical", local_add_canonical, ("fast_run", "fast_compile", "algebra")),
-    ("local_mul_canonical", local_mul_canonical, ("fast_run", "fast_compile", "algebra")),
+    ("local_add_canonical", local_add_canonical, ("fast_run", "algebra")),
+    ("local_mul_canonical", local_mul_canonical, ("fast_run", "algebra")),
     ("local_mul_distribute", local_mul_distribute, ("fast_run", "algebra")),
     ("local_dimshuffle_lift", local_dimshuffle_lift, ("fast_run", "shape")),
     ("local_reduce_reduce", local_reduce_reduce, ("fast_run", "reduce")),

@@ -27,12 +27,20 @@ from graft.graph.basic import Apply, Variable, ancestors
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
 from graft.graph.utils import MethodNotDefined
+from graft.raise_op import shape_checks
+from graft.tensor.elemwise import Elemwise
 from graft.tensor.join import MakeVector, make_vector
 from graft.tensor.shape import Shape, Shape_i, shape_i
 from graft.tensor.subtensor import Subtensor
 from graft.tensor.type import TensorType
 from graft_rewrites_tensor.canonicalize_subtensor import subtensor_entries
-from graft_rewrites_tensor.utils import dtype_of, fit, make_constant, ndim_of
+from graft_rewrites_tensor.utils import (
+    dtype_of,
+    fit,
+    make_constant,
+    ndim_of,
+    strict_broadcasting,
+)
 
 __all__ = ["REWRITES"]
 
@@ -72,11 +80,17 @@ def local_shape_i_lift(fgraph: FunctionGraph | None, node: Apply) -> Any:
     (v,) = node.inputs
     d: int = node.op.i  # type: ignore[attr-defined]
     out = node.outputs[0]
+    owner = v.owner
+    if owner is not None and isinstance(owner.op, Elemwise):
+        new_size = _elemwise_size(owner, d)
+        if new_size is None:
+            return False
+        res = fit(new_size, out)
+        return False if res is None else [res]
     static = v.type.shape[d]  # type: ignore[attr-defined]
     if static is not None:
         res = fit(make_constant(static, "int64"), out)
         return False if res is None else [res]
-    owner = v.owner
     if owner is None:
         return False
     try:
@@ -100,6 +114,54 @@ def local_shape_i_lift(fgraph: FunctionGraph | None, node: Apply) -> Any:
         return False
     res = fit(new, out)
     return False if res is None else [res]
+
+
+def _elemwise_sizes(
+    node: Apply, d: int
+) -> tuple[Variable, list[tuple[Variable, Variable]]] | None:
+    """Size ``d`` of an Elemwise ``node``'s output read off one input, and the pairs of input
+    sizes (along ``d``) that the node required to be equal. None under NumPy's rule, where
+    any size may be 1 at run time (the size is then not any one input's)."""
+    sizes: list[Variable] = []
+    seen: set[Variable] = set()
+    static: int | None = None
+    for inp in node.inputs:
+        s = inp.type.shape[d]  # type: ignore[attr-defined]
+        if s == 1 or inp in seen:
+            continue
+        seen.add(inp)
+        if s is not None:
+            static = s
+            sizes.append(make_constant(s, "int64"))
+        else:
+            sizes.append(shape_i(inp, d))
+    if not sizes:
+        return make_constant(1, "int64"), []
+    if len(sizes) > 1 and not strict_broadcasting():
+        return None
+    first = make_constant(static, "int64") if static is not None else sizes[0]
+    return first, [(first, s) for s in sizes if s is not first]
+
+
+def _elemwise_size(node: Apply, d: int) -> Variable | None:
+    """Size ``d`` of an Elemwise ``node``'s output, from its inputs' sizes, checked.
+
+    Every input whose size along any axis is not statically 1 must have the
+    output's size there, or the Elemwise raises; the size is read off one
+    input and the node's other size checks are kept (`shape_checks`), so that
+    no longer computing the node does not turn a mismatch into a value.
+    """
+    pairs: list[tuple[Variable, Variable]] = []
+    entry: Variable | None = None
+    for k in range(node.outputs[0].type.ndim):  # type: ignore[attr-defined]
+        got = _elemwise_sizes(node, k)
+        if got is None:
+            return None
+        pairs.extend(got[1])
+        if k == d:
+            entry = got[0]
+    assert entry is not None
+    return shape_checks(entry, *pairs)  # type: ignore[no-any-return]
 
 
 @node_rewriter([Subtensor])

@@ -339,12 +339,7 @@ def local_fill_sink(fgraph: FunctionGraph | None, node: Apply) -> Any:
             ins.append(inp)
     if not shapes:
         return False
-    new = node.op.make_node(*ins).outputs[0]
-    out = node.outputs[0]
-    for a in shapes:
-        if may_broadcast(a, new, ndim_of(out)):
-            new = gt.second(a, new)
-    new = fit(new, out)
+    new = fit(node.op.make_node(*ins).outputs[0], node.outputs[0], shapes)
     return False if new is None else [new]
 
 

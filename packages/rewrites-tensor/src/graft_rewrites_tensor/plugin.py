@@ -19,6 +19,7 @@ DATABASES: dict[str, tuple[str, ...]] = {
         "graft_rewrites_tensor.canonicalize",
         "graft_rewrites_tensor.canonicalize_subtensor",
         "graft_rewrites_tensor.canonicalize_shape",
+        "graft_rewrites_tensor.canonicalize_checks",
     ),
     "stabilize": ("graft_rewrites_tensor.stabilize",),
     "specialize": ("graft_rewrites_tensor.specialize",),

@@ -32,6 +32,7 @@ import graft.tensor as gt
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
+from graft.raise_op import check_same_shape
 from graft.tensor.basic import cast, constant, pad_left
 from graft.tensor.elemwise import DimShuffle, Elemwise
 from graft.tensor.math import second
@@ -279,18 +280,25 @@ def fit(new: Variable, old: Variable, dropped: Iterable[Variable] = ()) -> Varia
     widening casts and casts to a float dtype: the replaced expression would
     have promoted the same way) and padded to ``old``'s rank. None when the
     dtype or rank cannot be matched or a static size contradicts ``old``'s.
+    A dropped operand that cannot broadcast the result still had to have its
+    sizes, or the original raised: `check_same_shape` keeps that check (on the
+    operand's sizes, not its values).
 
     Example::
 
         fit(x_int, x_int * 1.0)            # cast(x_int, "float64")
         fit(x_vec, x_vec * y, dropped=[y])  # second(y, x_vec): keeps y's broadcasting
+        fit(x_mat, x_mat * y_mat / y_mat, dropped=[y_mat])   # x_mat, checked against y's sizes
     """
     ndim = ndim_of(old)
+    checked: list[Variable] = []
     for d in dropped:
         if ndim_of(d) > ndim:
             return None
         if may_broadcast(d, new, ndim):
             new = second(d, new)
+        else:
+            checked.append(d)
     if dtype_of(new) != dtype_of(old):
         if not _cast_ok(dtype_of(new), dtype_of(old)):
             return None
@@ -302,6 +310,10 @@ def fit(new: Variable, old: Variable, dropped: Iterable[Variable] = ()) -> Varia
     for so, sn in zip(shape_of(old), shape_of(new)):
         if so is not None and sn is not None and so != sn:
             return None
+    # A dropped operand that cannot enlarge the result still had to match its
+    # sizes (or the original raised): keep that check, on sizes only.
+    for d in checked:
+        new = check_same_shape(new, d)
     return new
 
 
