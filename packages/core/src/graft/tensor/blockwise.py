@@ -144,11 +144,13 @@ class Blockwise(Op):
             raise type(e)(f"{self}: {e}") from None
 
     def _node_core(self, node: Apply) -> Apply:
-        core = getattr(node.tag, "blockwise_core", None)
+        # One core node per combination of input types (rewrites may refine them).
+        cache: dict[tuple[Any, ...], Apply] = self.__dict__.setdefault("_core_cache", {})
+        key = tuple(v.type for v in node.inputs)
+        core = cache.get(key)
         if core is None:
-            core = self._core_node(node.inputs)
-            node.tag.blockwise_core = core
-        return cast(Apply, core)
+            core = cache[key] = self._core_node(node.inputs)
+        return core
 
     def _batch_ndim(self, inputs: Sequence[Variable]) -> int:
         return max(
