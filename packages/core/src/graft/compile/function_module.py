@@ -91,6 +91,10 @@ class ProtectInputs(Feature):
     def clone(self) -> ProtectInputs:
         return ProtectInputs(positions=self.positions)
 
+    def __graft_reduce__(self) -> ProtectInputs:
+        # Pickled by position: the tracked nodes are found again on attach.
+        return self.clone()
+
 
 class FunctionMaker:
     """Builds, rewrites and links the graph of one `graft.function` call.
@@ -116,19 +120,9 @@ class FunctionMaker:
         profile: ProfileStats | None = None,
         name: str | None = None,
     ) -> None:
-        self.collected = collected
-        self.mode = mode
-        self.profile = profile
-        self.name = name
-        self.allow_input_downcast = allow_input_downcast
+        self._set_specs(collected, mode, accept_inplace, allow_input_downcast, profile, name)
         shared = collected.shared_inputs
         explicit = [i.variable for i in collected.inputs]
-        updated_shared = {t for t, _ in collected.updates if isinstance(t, SharedVariable)}
-        self.inputs: list[In] = [
-            *collected.inputs,
-            *(In(s, mutable=s in updated_shared, implicit=True) for s in shared),
-        ]
-        self.outputs: list[Out] = collected.outputs
         position = {v: k for k, v in enumerate([*explicit, *shared])}
         n_out = len(collected.outputs)
         update_mapping: dict[int, int] = {}
@@ -166,6 +160,71 @@ class FunctionMaker:
             ) from e
         self.compiled: CompiledGraph | None = None
         self.linker_time = 0.0
+
+    def _set_specs(
+        self,
+        collected: CollectedGraph,
+        mode: Mode,
+        accept_inplace: bool,
+        allow_input_downcast: bool | None,
+        profile: ProfileStats | None,
+        name: str | None,
+    ) -> None:
+        self.collected = collected
+        self.mode = mode
+        self.accept_inplace = accept_inplace
+        self.profile = profile
+        self.name = name
+        self.allow_input_downcast = allow_input_downcast
+        updated_shared = {t for t, _ in collected.updates if isinstance(t, SharedVariable)}
+        self.inputs: list[In] = [
+            *collected.inputs,
+            *(In(s, mutable=s in updated_shared, implicit=True) for s in collected.shared_inputs),
+        ]
+        self.outputs: list[Out] = collected.outputs
+
+    @classmethod
+    def from_rewritten(
+        cls,
+        collected: CollectedGraph,
+        fgraph: FunctionGraph,
+        mode: Mode,
+        linker: Linker,
+        accept_inplace: bool = False,
+        allow_input_downcast: bool | None = None,
+        profile: ProfileStats | None = None,
+        name: str | None = None,
+    ) -> FunctionMaker:
+        """A maker for ``fgraph``, already rewritten from ``collected`` (no rewriting).
+
+        Used to unpickle a `Function`: ``fgraph``'s inputs and outputs must be
+        laid out as `FunctionMaker` builds them (explicit inputs, then shared
+        ones; user outputs, then updates).
+        """
+        self = cls.__new__(cls)
+        self._set_specs(collected, mode, accept_inplace, allow_input_downcast, profile, name)
+        n_in = len(self.inputs)
+        n_out = len(collected.outputs) + len(collected.updates)
+        if len(fgraph.inputs) != n_in or len(fgraph.outputs) != n_out:
+            raise ValueError(
+                f"FunctionMaker.from_rewritten: the graph has {len(fgraph.inputs)} inputs and "
+                f"{len(fgraph.outputs)} outputs, expected {n_in} and {n_out}"
+            )
+        self.fgraph = fgraph
+        protect = [f for f in getattr(fgraph, "_features", ()) if isinstance(f, ProtectInputs)]
+        if protect:
+            self.protect = protect[0]
+        else:
+            protected = [v for v, spec in zip(fgraph.inputs, self.inputs) if not spec.mutable]
+            self.protect = ProtectInputs(protected)
+            fgraph.attach_feature(self.protect)
+        self.linker = linker
+        self.rewriter = None
+        self.rewriter_profile = None
+        self.rewrite_time = 0.0
+        self.compiled = None
+        self.linker_time = 0.0
+        return self
 
     @staticmethod
     def _check_inplace(fgraph: FunctionGraph, accept_inplace: bool) -> None:
@@ -435,6 +494,41 @@ class Function:
                 return _input_error(e, self._label(), k, self._names[k], spec.variable, "argument")
         return exc
 
+    # -- pickling ---------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the rewritten graph, the mode, the backend, shared values and defaults.
+
+        Shared variables are pickled with their values; functions pickled
+        together (``pickle.dumps([f, g])``) keep sharing them. Unpickling
+        links the rewritten graph again with the same backend, without
+        rewriting (or, when that backend is not available there, compiles the
+        original graph again with the mode, with a warning).
+        """
+        maker = self.maker
+        mode = maker.mode
+        if mode._rewriter is not None:
+            # A rewriter object is not part of the state: the graph is rewritten already.
+            mode = mode.clone(optimizer=None)
+        linker: str | Linker = maker.linker
+        if not isinstance(mode.provided_linker, Linker) and maker.linker.name:
+            linker = maker.linker.name  # a registered backend: found again by name
+        profile = self.profile
+        state = {
+            "version": 1,
+            "collected": maker.collected,
+            "fgraph": maker.fgraph,
+            "mode": mode,
+            "linker": linker,
+            "accept_inplace": maker.accept_inplace,
+            "allow_input_downcast": maker.allow_input_downcast,
+            "name": self.name,
+            "trust_input": self._trust_input,
+            "defaults": [None if c is None else (c[0],) for c in self._defaults],
+            "profile": None if profile is None else profile.message,
+        }
+        return (_unpickle_function, (state,))
+
     # -- conveniences ---------------------------------------------------------
 
     def get_shared(self) -> list[SharedVariable]:
@@ -445,6 +539,45 @@ class Function:
         return (
             f"<Function {self.name or ''}{self._signature()} backend={self.maker.linker.name!r}>"
         )
+
+
+def _unpickle_function(state: dict[str, Any]) -> Function:
+    if state.get("version") != 1:
+        raise ValueError(f"cannot unpickle a graft Function of version {state.get('version')!r}")
+    collected: CollectedGraph = state["collected"]
+    mode: Mode = state["mode"]
+    prof = None if state["profile"] is None else ProfileStats(message=state["profile"])
+    options = {
+        "accept_inplace": state["accept_inplace"],
+        "allow_input_downcast": state["allow_input_downcast"],
+        "profile": prof,
+        "name": state["name"],
+    }
+    linker = state["linker"]
+    maker: FunctionMaker | None = None
+    if isinstance(linker, str):
+        from graft.compile.mode import _load_linker
+
+        try:
+            linker = _load_linker(linker)
+        except (ValueError, RuntimeError) as e:
+            import warnings
+
+            mode = mode.clone(linker=None)
+            warnings.warn(
+                f"unpickling graft function {state['name'] or ''}: {e}; compiling its graph "
+                f"again with {mode} (backend {mode.backend!r})",
+                UserWarning,
+                stacklevel=2,
+            )
+            maker = FunctionMaker(collected, mode, **options)
+    if maker is None:
+        maker = FunctionMaker.from_rewritten(collected, state["fgraph"], mode, linker, **options)
+    fn = maker.create(trust_input=state["trust_input"])
+    for cell, saved in zip(fn._defaults, state["defaults"]):
+        if cell is not None and saved is not None:
+            cell[0] = saved[0]  # the current state of In(..., update=...) inputs
+    return fn
 
 
 def _input_error(

@@ -8,7 +8,20 @@ from graft.graph.basic import Variable
 
 __all__ = ["In", "Out"]
 
-_NO_VALUE: Any = object()
+
+class _NoValue:
+    """The "no default" marker of `In`; pickles as itself."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_NO_VALUE"
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+_NO_VALUE: Any = _NoValue()
 
 
 class In:

@@ -225,6 +225,12 @@ class Mode:
             self.name if name is ... else name,
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Predefined modes pickle by name, so unpickling gives this process's mode.
+        opt = self._rewriter if self._rewriter is not None else self._query
+        predefined = self.name is not None and predefined_modes.get(self.name) is self
+        return (_restore_mode, (predefined, self.provided_linker, opt, self.name))
+
     def __repr__(self) -> str:
         linker = self.provided_linker
         lk = "config.linker" if linker is None else repr(linker)
@@ -252,6 +258,19 @@ def _backend_mode(name: str) -> Mode | None:
         return None
     mode = predefined_modes[name] = Mode(backend, "fast_run", name=name)
     return mode
+
+
+def _restore_mode(predefined: bool, linker: Any, optimizer: Any, name: str | None) -> Mode:
+    # A predefined mode is this process's mode of that name, when there is one (a
+    # backend's mode needs its plugin); otherwise an equal Mode.
+    if predefined and name is not None:
+        try:
+            found = _backend_mode(name)
+        except Exception:
+            found = None
+        if found is not None:
+            return found
+    return Mode(linker, optimizer, name)
 
 
 def get_mode(mode: str | Mode | None = None) -> Mode:
