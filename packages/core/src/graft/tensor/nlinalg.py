@@ -669,8 +669,11 @@ def _vector_norm(x: Any, ord: Any, axis: int) -> Any:
         return tm.sum(cast(tm.neq(x, 0), x.type.dtype), axis=axis)
     if ord == 1:
         return tm.sum(tm.abs(x), axis=axis)
-    p = float(ord)
-    return tm.sum(tm.abs(x) ** p, axis=axis) ** (1.0 / p)
+    # Exponents in x's dtype: a float32 norm stays float32 for any p, as in NumPy.
+    from graft.tensor.basic import constant
+
+    p, inv_p = (constant(np.asarray(e, dtype=x.type.dtype)) for e in (ord, 1.0 / ord))
+    return tm.sum(tm.abs(x) ** p, axis=axis) ** inv_p
 
 
 def _matrix_norm(x: Any, ord: Any, row: int, col: int) -> Any:
