@@ -27,8 +27,7 @@ SUMMARY = re.compile(
     r"    Number of Apply nodes: (?P<nodes>\d+)\n"
     rf"    Graft rewriter time: {NUM}s\n"
     rf"       Graft validate time: {NUM}s\n"
-    rf"    Graft Linker time \(includes C code generation/compiling\): {NUM}s\n"
-    rf"       Import time {NUM}s\n"
+    rf"    Graft linker time \(backend '(?P<backend>\w+)'\): {NUM}s\n"
     rf"  Time in all call to graft\.grad\(\) (?P<grad>{NUM})s\n"
 )
 
@@ -66,7 +65,9 @@ def test_profile_true_fills_the_summary():
     assert m["message"] == "my_fn" and m["calls"] == "3"
     assert int(m["nodes"]) == len(f.maker.fgraph.apply_nodes) == 5
     assert "Rewriter Profile" not in text
-    assert not profiling.atexit_profiles or profiling.atexit_profiles[-1] is not prof
+    assert m["backend"] == f.maker.linker.name == "py"
+    assert "C code" not in text and "Import time" not in text  # the py backend generates none
+    assert profiling.atexit_profiles[-1] is prof  # profile=True prints at exit too
 
 
 def test_message_defaults_to_the_calling_line():
@@ -132,22 +133,38 @@ def test_grad_time_is_printed():
         profiling.grad_time = old
 
 
-def test_profiles_print_at_exit_with_config_profile():
+def test_profiles_print_at_exit():
+    # One function asks for a profile, one is compiled under config.profile, one neither.
     code = (
         "from graft.compile import function\n"
+        "from graft.configparser import change_flags\n"
         "from graft.scalar import float64\n"
         "x = float64('x')\n"
-        "f = function([x], x * 2 + 1, name='atexit_fn')\n"
+        "f = function([x], x * 2 + 1, name='asked', profile=True)\n"
         "f(1.0); f(2.0)\n"
+        "with change_flags(profile=True):\n"
+        "    g = function([x], x - 1, name='by_config')\n"
+        "g(1.0)\n"
+        "h = function([x], x - 2, name='not_profiled')\n"
+        "print(f.profile is not None, g.profile is not None, h.profile is None)\n"
     )
-    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", "GRAFT_FLAGS": "profile=True"}
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    m = SUMMARY.search(proc.stderr)
-    assert m, proc.stderr
-    assert m["message"] == "atexit_fn" and m["calls"] == "2"
+    assert proc.stdout.split() == ["True", "True", "True"]
+    found = {m["message"]: m["calls"] for m in SUMMARY.finditer(proc.stderr)}
+    assert found == {"asked": "2", "by_config": "1"}, proc.stderr
+    assert proc.stderr.index("Message: asked") < proc.stderr.index("Message: by_config")
+
+
+def test_import_time_is_printed_when_there_is_some():
+    prof = ProfileStats(message="gen")
+    prof.import_time = 0.25
+    text = summary(prof)
+    assert "Graft linker time (backend unknown)" in text
+    assert "Import time of generated code: 2.500000e-01s" in text
 
 
 def test_print_atexit_profiles_clears_the_list():

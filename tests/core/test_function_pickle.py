@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import graft
+import graft.compile.profiling as profiling
 import graft.tensor as gt
 from graft.compile import In, Mode, Out, function, get_mode
 from graft.compile.mode import predefined_modes
@@ -99,10 +100,15 @@ def test_other_options_survive():
     g = roundtrip(f)
     a = np.arange(3.0)
     assert g.trust_input and np.shares_memory(g(a), a)
-    h = roundtrip(function([x], x * 2, profile=True, name="prof"))
-    h(a)
-    assert h.profile is not None and h.profile.message == "prof"
-    assert h.profile.fct_callcount == 1
+    before = list(profiling.atexit_profiles)
+    try:
+        h = roundtrip(function([x], x * 2, profile=True, name="prof"))
+        h(a)
+        assert h.profile is not None and h.profile.message == "prof"
+        assert h.profile.fct_callcount == 1
+        assert profiling.atexit_profiles[-1] is h.profile  # printed at exit, as the original
+    finally:
+        profiling.atexit_profiles[:] = before
 
 
 def test_custom_modes_and_linkers():

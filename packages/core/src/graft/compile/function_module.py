@@ -18,7 +18,7 @@ from graft._gc import fewer_gc_pauses
 from graft.compile.aliasing import plan_copies
 from graft.compile.io import In, Out
 from graft.compile.mode import Mode, get_mode
-from graft.compile.profiling import ProfileStats, register_atexit
+from graft.compile.profiling import ProfileStats, atexit_profiles
 from graft.compile.rebuild import CollectedGraph, UnusedInputError, collect_graph
 from graft.compile.sharedvalue import SharedVariable, copy_value
 from graft.configparser import config
@@ -526,6 +526,7 @@ class Function:
             "trust_input": self._trust_input,
             "defaults": [None if c is None else (c[0],) for c in self._defaults],
             "profile": None if profile is None else profile.message,
+            "profile_atexit": profile is not None and profile in atexit_profiles,
         }
         return (_unpickle_function, (state,))
 
@@ -546,7 +547,9 @@ def _unpickle_function(state: dict[str, Any]) -> Function:
         raise ValueError(f"cannot unpickle a graft Function of version {state.get('version')!r}")
     collected: CollectedGraph = state["collected"]
     mode: Mode = state["mode"]
-    prof = None if state["profile"] is None else ProfileStats(message=state["profile"])
+    prof = None
+    if state["profile"] is not None:
+        prof = ProfileStats(message=state["profile"], atexit_print=state["profile_atexit"])
     options = {
         "accept_inplace": state["accept_inplace"],
         "allow_input_downcast": state["allow_input_downcast"],
@@ -630,7 +633,9 @@ def function(
     - ``on_unused_input``: ``"raise"`` (default from ``config``), ``"warn"``
       or ``"ignore"``; ``allow_input_downcast`` permits lossy input
       conversions; ``profile`` (True or a `ProfileStats`; default
-      ``config.profile``) records timings; ``trust_input`` skips call checks.
+      ``config.profile``) records timings in ``f.profile`` (``True`` and
+      ``config.profile`` also print them at exit); ``trust_input`` skips
+      call checks.
 
     Example::
 
@@ -676,7 +681,7 @@ def _make_profile(profile: bool | ProfileStats | None, name: str | None) -> Prof
     if message is None:
         frame = user_frame()
         message = f"{frame[0]}:{frame[1]}" if frame else "<unknown>"
-    prof = ProfileStats(message=message, print_rewriter_profile=bool(config.profile_optimizer))
-    if config.profile:
-        register_atexit(prof)
-    return prof
+    # Printed at exit, as PyTensor does (``f.profile.summary()`` prints it on demand).
+    return ProfileStats(
+        message=message, atexit_print=True, print_rewriter_profile=bool(config.profile_optimizer)
+    )

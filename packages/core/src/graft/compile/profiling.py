@@ -1,9 +1,11 @@
 """Profiles of compiled functions: compile phases, calls, per-Op times.
 
 `graft.function` fills a `ProfileStats` when ``config.profile`` is on or
-``profile=True`` (or a `ProfileStats`) is passed. Profiles of functions
-compiled under ``config.profile`` are printed at interpreter exit (to
-stderr). ``grad_time`` accumulates the seconds spent in ``graft.grad``.
+``profile=True`` (or a `ProfileStats`) is passed. The profiles it creates
+(``profile=True`` or ``config.profile``) are printed at interpreter exit (to
+stderr); a `ProfileStats` passed in is printed at exit when it was created
+with ``atexit_print=True``. ``grad_time`` accumulates the seconds spent in
+``graft.grad``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,14 @@ class ProfileStats:
         if atexit_print:
             register_atexit(self)
 
+    def backend_label(self) -> str:
+        """``backend 'py'`` (the backend of the last function compiled with this profile)."""
+        compiled = self.compiled
+        linker = compiled.linker if compiled is not None else None
+        if linker is None:
+            return "backend unknown"
+        return f"backend {linker.name or type(linker).__name__!r}"
+
     # -- per-node data from the backend ---------------------------------------
 
     def apply_times(self) -> dict[Apply, tuple[float, int]]:
@@ -107,11 +117,9 @@ class ProfileStats:
         p(f"    Number of Apply nodes: {self.nb_nodes}", file=file)
         p(f"    Graft rewriter time: {self.rewriter_time:e}s", file=file)
         p(f"       Graft validate time: {self.validate_time:e}s", file=file)
-        p(
-            f"    Graft Linker time (includes C code generation/compiling): {self.linker_time:e}s",
-            file=file,
-        )
-        p(f"       Import time {self.import_time:e}s", file=file)
+        p(f"    Graft linker time ({self.backend_label()}): {self.linker_time:e}s", file=file)
+        if self.import_time:
+            p(f"       Import time of generated code: {self.import_time:e}s", file=file)
         p(f"  Time in all call to graft.grad() {grad_time:e}s", file=file)
         p("", file=file)
 
