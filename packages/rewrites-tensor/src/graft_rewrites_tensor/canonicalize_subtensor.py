@@ -39,6 +39,7 @@ import graft.tensor as gt
 from graft.graph.basic import Apply, Variable
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
+from graft.raise_op import shape_checks
 from graft.tensor.basic import Alloc, alloc, pad_left
 from graft.tensor.elemwise import DimShuffle, Elemwise
 from graft.tensor.shape import Shape_i, shape_i
@@ -447,12 +448,29 @@ def local_dimshuffle_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
 
 @node_rewriter([Alloc])
 def local_alloc_alloc(fgraph: FunctionGraph | None, node: Apply) -> Any:
-    """``alloc(alloc(v, *s1), *s2)`` is ``alloc(v, *s2)``."""
+    """``alloc(alloc(v, *s1), *s2)`` is ``alloc(v, *s2)``, checked against ``s1``.
+
+    The inner alloc required ``v`` to fit ``s1`` and the outer one ``s1`` to
+    fit ``s2`` wherever ``s1`` is not statically 1: the sizes ``s1`` and
+    ``s2`` must agree there (`shape_checks`). Where ``s1`` is statically 1
+    and ``v``'s size is not, ``v`` had to be 1 there and may not fill ``s2``:
+    left alone.
+    """
     inner, *shape = node.inputs
     o = inner.owner
     if o is None or not isinstance(o.op, Alloc):
         return False
-    new = fit(alloc(o.inputs[0], *shape), node.outputs[0])
+    v, *s1 = o.inputs
+    pad_v = len(s1) - ndim_of(v)
+    pad_1 = len(shape) - len(s1)
+    pairs = []
+    for k, (size, static) in enumerate(zip(s1, shape_of(inner))):
+        if static == 1:
+            if k >= pad_v and shape_of(v)[k - pad_v] != 1:
+                return False
+            continue
+        pairs.append((size, shape[pad_1 + k]))
+    new = fit(shape_checks(alloc(v, *shape), *pairs), node.outputs[0])
     return False if new is None else [new]
 
 

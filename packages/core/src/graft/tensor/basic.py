@@ -291,6 +291,18 @@ class Alloc(Op):
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         v, *sh = inputs
         shape = tuple(int(s) for s in sh)
+        v = np.asarray(v)
+        # Only dimensions of static size 1 broadcast (graft's rule, as in Elemwise): the
+        # gradient sums over exactly those, so a run-time 1 elsewhere would be wrong.
+        static = _ttype(node.inputs[0]).shape
+        pad = len(shape) - v.ndim
+        for k, (n, st) in enumerate(zip(v.shape, static)):
+            if st != 1 and n != shape[pad + k]:
+                raise ValueError(
+                    f"Alloc: value of shape {v.shape} cannot fill shape {shape}: its dimension "
+                    f"{k} has size {n}, not {shape[pad + k]} (only dimensions declared of "
+                    "size 1 broadcast)"
+                )
         out = np.empty(shape, dtype=_ttype(node.outputs[0]).numpy_dtype)
         out[...] = v
         output_storage[0][0] = out
