@@ -111,3 +111,32 @@ from graft.tensor.type import TensorType, matrices, scalars, tensor, vectors
 from graft.tensor.variable import TensorConstant, TensorVariable
 
 slinalg = linalg
+from graft.tensor.nlinalg import kron
+
+# The gradient API is also reachable here, as in PyTensor (``gt.grad``); graft.gradient
+# builds on graft.tensor, so it is imported on first use.
+_GRADIENT_NAMES = frozenset(
+    {
+        "grad",
+        "jacobian",
+        "hessian",
+        "Lop",
+        "Rop",
+        "grad_clip",
+        "grad_scale",
+        "subgraph_grad",
+        "consider_constant",
+        "zero_grad",
+        "disconnected_grad",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _GRADIENT_NAMES:
+        import graft.gradient
+
+        value = getattr(graft.gradient, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'graft.tensor' has no attribute {name!r}")
