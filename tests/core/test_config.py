@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import graft
@@ -165,11 +166,107 @@ def test_core_flags_are_predefined():
         "mode": "FAST_RUN",
         "linker": "auto",
         "compute_test_value": "off",
-        "traceback__limit": 8,
         "optimizer_verbose": False,
         "on_unused_input": "raise",
         "floatX": "float64",
     }.items() <= defaults.items()
+    # A flag nothing read is gone (nodes keep one user frame, whatever the limit).
+    assert "traceback__limit" not in config
+
+
+def test_every_core_flag_is_read_somewhere():
+    src = Path(graft.__file__).resolve().parent
+    text = "\n".join(p.read_text() for p in src.rglob("*.py") if p.name != "configparser.py")
+    core = [f.name for f in config.flags() if f.owner == "graft-core"]
+    unread = [n for n in core if f"config.{n}" not in text]
+    assert not unread, unread
+
+
+def test_compute_test_value_is_refused_with_an_explanation():
+    assert config.compute_test_value == "off"
+    with pytest.raises(ValueError, match=r"does not compute test values.*only 'off'"):
+        config.compute_test_value = "raise"
+    with pytest.raises(ValueError, match="compute_test_value"):
+        config.change_flags(compute_test_value="warn")
+    assert config.compute_test_value == "off"
+
+
+def test_compute_test_value_from_graft_flags_fails_at_compile_time():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFT_")}
+    env.update(
+        PYTHONPATH=str(Path(graft.__file__).resolve().parents[1]),
+        GRAFT_FLAGS="compute_test_value=warn",
+        GRAFT_DISABLE_PLUGIN_AUTOLOAD="1",
+    )
+    code = (
+        "from graft.compile import function\n"
+        "from graft.scalar import float64\n"
+        "x = float64('x')\n"
+        "try:\n"
+        "    function([x], x + 1)\n"
+        "except ValueError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "refused:" in proc.stdout and "(from GRAFT_FLAGS)" in proc.stdout
+
+
+def test_optimizer_verbose_prints_each_applied_rewrite(capsys):
+    import graft.tensor as gt
+
+    x = gt.dvector("x")
+    expr = gt.log(gt.exp(x)) + 0
+    graft.function([x], expr, mode="FAST_RUN")
+    assert capsys.readouterr().out == ""  # off by default
+    with config.change_flags(optimizer_verbose=True):
+        f = graft.function([x], expr, mode="FAST_RUN")
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines and all(line.startswith("rewrite ") for line in lines), out
+    # The rewrite's name, the node it replaced and what replaced it.
+    assert any(
+        line.startswith("rewrite local_log_exp: Elemwise{log,no_inplace}(")
+        and line.endswith("-> x")
+        for line in lines
+    ), out
+    assert not any(" -> " not in line for line in lines)
+    assert f(np.array([0.5]))[0] == 0.5
+    # Nothing is printed once compiled, and the graph keeps no reporter.
+    f(np.array([0.5]))
+    assert capsys.readouterr().out == ""
+    assert not any(type(ft).__name__ == "RewriteReporter" for ft in f.maker.fgraph._features)
+
+
+def test_rewrite_reporter_names_and_reverts():
+    import io
+
+    import graft.tensor as gt
+    from graft.compile.verbose import RewriteReporter, rewrite_name
+    from graft.graph.fg import FunctionGraph
+
+    class Named:
+        name = "my_rewrite"
+
+    assert rewrite_name(None) == "<unnamed rewrite>"
+    assert rewrite_name("merge") == "merge"
+    assert rewrite_name(Named()) == "my_rewrite"
+    assert rewrite_name(object()) == "object"
+    x = gt.dvector("x")
+    y = gt.exp(x)
+    fg = FunctionGraph([x], [y * 2, y + 1], clone=False)
+    buf = io.StringIO()
+    rep = RewriteReporter(buf)
+    fg.attach_feature(rep)
+    z = gt.exp2(x) if hasattr(gt, "exp2") else gt.sqrt(x)
+    fg.replace(y, z, reason=Named())  # two clients rewired: one line
+    fg.replace(z, y, reason=("Revert", Named()))
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 2 and rep.count == 1
+    assert lines[0] == f"rewrite my_rewrite: {y.owner} -> {z.owner}"
+    assert lines[1] == f"rewrite my_rewrite reverted: {y.owner} -> {z.owner}"
 
 
 def test_graft_flags_in_a_fresh_process():
@@ -177,12 +274,12 @@ def test_graft_flags_in_a_fresh_process():
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFT_")}
     env.update(
         PYTHONPATH=src,
-        GRAFT_FLAGS="profile=True,floatX=float32,traceback.limit=2",
+        GRAFT_FLAGS="profile=True,floatX=float32,on_unused_input=warn",
         GRAFT_DISABLE_PLUGIN_AUTOLOAD="1",
     )
     code = (
         "from graft.configparser import config as c, change_flags\n"
-        "print(c.profile, c.floatX, c.traceback__limit)\n"
+        "print(c.profile, c.floatX, c.on_unused_input)\n"
         "with change_flags(profile=False): print(c.profile)\n"
         "print(c.profile)\n"
     )
@@ -190,4 +287,4 @@ def test_graft_flags_in_a_fresh_process():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["True", "float32", "2", "False", "True"]
+    assert proc.stdout.split() == ["True", "float32", "warn", "False", "True"]

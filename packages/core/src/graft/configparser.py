@@ -359,6 +359,16 @@ def change_flags(changes: Mapping[str, Any] | None = None, /, **kw: Any) -> Chan
     return config.change_flags(changes, **kw)
 
 
+def _no_test_values(value: object) -> bool:
+    if value != "off":
+        raise ValueError(
+            "graft does not compute test values (PyTensor's compute_test_value): only 'off' "
+            "is accepted. Errors in a graph show when it is compiled and called, with the "
+            "line that built the failing node; evaluate a graph early with Variable.eval()"
+        )
+    return True
+
+
 #: The global configuration (``graft.config``).
 config = Config(load_plugins_on_miss=True)
 
@@ -369,17 +379,16 @@ _add("mode", "Default compilation mode (FAST_RUN, FAST_COMPILE, or a backend's m
 _add("linker", "Backend used by the default mode; 'auto' picks the best available one.", "auto")
 _add(
     "compute_test_value",
-    "Compute test values while building graphs, to catch errors early.",
+    "Not supported: graft computes no test values (only 'off' is accepted). Check a "
+    "graph by compiling it, or evaluate it with Variable.eval().",
     "off",
-    validate=OneOf("off", "ignore", "warn", "raise", "pdb"),
+    validate=_no_test_values,
 )
 _add(
-    "traceback__limit",
-    "How many frames of user code are stored with each node (for error messages).",
-    8,
-    validate=lambda n: n >= -1,
+    "optimizer_verbose",
+    "Print each rewrite applied while a function compiles (rewrite name, old node -> new node).",
+    False,
 )
-_add("optimizer_verbose", "Print each rewrite that changes the graph.", False)
 _add(
     "on_unused_input",
     "What to do when a compiled function has an input its outputs do not use.",
@@ -388,7 +397,8 @@ _add(
 )
 _add(
     "floatX",
-    "Default float dtype for new variables and constants of unspecified dtype.",
+    "Default float dtype of new variables and arrays created without a dtype "
+    "(vector(), zeros(), eye()...) and of the gradients of integer inputs.",
     "float64",
     validate=OneOf("float64", "float32", "float16"),
 )

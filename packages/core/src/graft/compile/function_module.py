@@ -21,6 +21,7 @@ from graft.compile.mode import Mode, get_mode
 from graft.compile.profiling import ProfileStats, atexit_profiles
 from graft.compile.rebuild import CollectedGraph, UnusedInputError, collect_graph
 from graft.compile.sharedvalue import SharedVariable, copy_value
+from graft.compile.verbose import RewriteReporter
 from graft.configparser import config
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.features import Feature
@@ -147,9 +148,16 @@ class FunctionMaker:
         self.rewriter_profile: Any = None
         self.rewrite_time = 0.0
         if self.rewriter is not None:
+            reporter = RewriteReporter() if config.optimizer_verbose else None
+            if reporter is not None:
+                fgraph.attach_feature(reporter)
             t0 = perf_counter()
-            self.rewriter_profile = self.rewriter.rewrite(fgraph)
-            self.rewrite_time = perf_counter() - t0
+            try:
+                self.rewriter_profile = self.rewriter.rewrite(fgraph)
+            finally:
+                self.rewrite_time = perf_counter() - t0
+                if reporter is not None:
+                    fgraph.remove_feature(reporter)
         try:
             # Every feature's check (ProtectInputs, and the DestroyHandler when in-place
             # ops are present), even if no rewrite ran to trigger a validation.
@@ -646,6 +654,8 @@ def function(
         tick = function([], count, updates={count: count + 1})
     """
     t_start = perf_counter()
+    # Reading the flag reports a GRAFT_FLAGS value that asks for test values (unsupported).
+    config.compute_test_value  # noqa: B018
     prof = _make_profile(profile, name)
     collected = collect_graph(
         inputs,
