@@ -6,7 +6,7 @@ Flags are declared with :meth:`Config.add` (core's below, plugins' through the
     import graft
 
     graft.config.profile                      # False
-    graft.config.traceback__limit = 20        # converted and validated
+    graft.config.on_unused_input = "warn"     # converted and validated
     with graft.config.change_flags(profile=True):
         ...
 
