@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graft.scalar as gs
+from graft.gradient.types import NullType
 from graft.graph.basic import Constant, io_toposort
 from graft.graph.utils import MethodNotDefined
 from graft.scalar import ScalarConstant, get_scalar_type
@@ -99,6 +100,12 @@ GRAD_CASES = [
     (gs.gammaln, [(0.7,), (2.5,), (10.0,)]),
     (gs.psi, [(0.6,), (3.2,)]),
     (gs.tri_gamma, [(0.6,), (3.2,)]),
+    (gs.xlogx, [(0.2,), (3.0,)]),
+    (gs.xlogy0, [(0.5, 2.0), (-1.5, 0.3)]),
+    (gs.gammainc, [(0.7, 0.4), (2.5, 3.5), (6.0, 2.0)]),
+    (gs.gammaincc, [(0.7, 0.4), (2.5, 3.5), (6.0, 2.0)]),
+    (gs.gammaincinv, [(0.7, 0.4), (2.5, 0.9)]),
+    (gs.gammainccinv, [(0.7, 0.4), (2.5, 0.9)]),
 ]
 
 
@@ -281,6 +288,21 @@ def test_complex_grads():
 def test_grad_property(op, x):
     _, _, (val,) = symbolic_grads(op, (x,), gz_value=1.0)
     np.testing.assert_allclose(val, numeric_grad(op, (x,), 0), rtol=1e-6, atol=1e-9)
+
+
+def test_gammainc_grad_second_derivatives():
+    k, x, gz = gs.float64("k"), gs.float64("x"), gs.float64("gz")
+    out = gs.gammainc_grad(k, x)
+    gk, gx = gs.gammainc_grad.L_op([k, x], [out], [gz])
+    # d/dk of dP/dk is not implemented: a NullType gradient, not an error here
+    assert isinstance(gk.type, NullType) and "not implemented" in gk.type.why_null
+    assert gx.type == gs.float64
+    (val,) = evaluate([gx], {k: np.float64(2.5), x: np.float64(1.5), gz: np.float64(1.0)})
+    np.testing.assert_allclose(val, numeric_grad(gs.gammainc_grad, (2.5, 1.5), 1), rtol=1e-6)
+    # an integer k still gets a zero gradient
+    i = gs.int8("i")
+    gi, _ = gs.gammainc_grad.L_op([i, x], [gs.gammainc_grad(i, x)], [gz])
+    assert isinstance(gi, Constant) and gi.data == 0
 
 
 def test_softplus_grad_extremes():

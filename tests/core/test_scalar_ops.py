@@ -95,6 +95,16 @@ def ref_round_away(x):
     return dt.type(np.sign(v) * np.floor(np.abs(v) + 0.5))
 
 
+def ref_xlogy0(x, y):
+    with quiet():
+        prod = np.asarray(x * np.log(y))
+    return np.where(x == 0, np.zeros((), prod.dtype), prod)[()]
+
+
+def ref_xlogx(x):
+    return ref_xlogy0(x, x)
+
+
 UNARY = [
     (gs.neg, np.negative),
     (gs.identity, ref_identity),
@@ -145,6 +155,7 @@ UNARY = [
     (gs.gammaln, sps.gammaln),
     (gs.psi, sps.psi),
     (gs.tri_gamma, ref_tri_gamma),
+    (gs.xlogx, ref_xlogx),
 ]
 BINARY = [
     (gs.add, np.add),
@@ -169,16 +180,56 @@ BINARY = [
     (gs.or_, np.bitwise_or),
     (gs.xor, np.bitwise_xor),
     (gs.second, ref_second),
+    (gs.xlogy0, ref_xlogy0),
+    (gs.gammainc, sps.gammainc),
+    (gs.gammaincc, sps.gammaincc),
+    (gs.gammaincinv, sps.gammaincinv),
+    (gs.gammainccinv, sps.gammainccinv),
 ]
 # Tolerances for references that are independent formulas, not the same ufunc.
 EXTRA_ATOL = {"log1mexp": 1e-15, "softplus": 1e-300}
 
 
+# The float dtype integer/bool inputs of float-returning ops are computed in
+# (Theano/PyTensor's upgrade_to_float), spelled out independently of graft.
+FLOAT_OF = {"bool": "float32", "int8": "float32", "uint8": "float32", "int16": "float32"}
+FLOAT_OF |= {"uint16": "float32", "int32": "float64", "int64": "float64", "uint64": "float64"}
+
+
+def rule_dtype(dtypes):
+    """The dtype of a float-returning op on ``dtypes``."""
+    return np.result_type(*[FLOAT_OF.get(d, d) for d in dtypes])
+
+
+def float_ref(ref, dtype, float_inputs=None):
+    """``ref`` on integer/bool arguments converted to float64, the result cast to ``dtype``."""
+
+    def f(*args):
+        conv = [
+            np.float64(a) if np.asarray(a).dtype.kind in "biu" and i in float_inputs else a
+            for i, a in enumerate(args)
+        ]
+        return np.asarray(ref(*conv)).astype(dtype)[()]
+
+    float_inputs = range(8) if float_inputs is None else float_inputs
+    return f
+
+
 def check_op(op, ref, dtypes, value_lists):
-    """Build ``op`` on variables of ``dtypes``; compare every value combination with ``ref``."""
+    """Build ``op`` on variables of ``dtypes``; compare every value combination with ``ref``.
+
+    Float-returning ops follow the upgrade_to_float dtype rule; their reference
+    is computed in float64 (for integer inputs) and cast to that dtype.
+    """
     try:
         with quiet():
             expected_dtype = _dtype_of(ref, *dtypes)
+            if op.returns_float and expected_dtype.kind == "f":
+                fi = op.float_inputs
+                expected_dtype = rule_dtype(
+                    [d for i, d in enumerate(dtypes) if fi is None or i in fi]
+                )
+                ref = float_ref(ref, expected_dtype, fi)
     except TypeError:
         # NumPy refuses these dtypes: so must the op, naming itself and the dtypes.
         with pytest.raises(TypeError) as info:
@@ -406,9 +457,13 @@ def test_variadic_ufunc_on_arrays():
 
 
 def test_ufunc_kinds():
-    assert gs.exp.ufunc is np.exp and gs.true_div.ufunc is np.true_divide
-    assert gs.erf.ufunc is sps.erf and gs.sigmoid.ufunc is sps.expit
+    # Float-returning ops wrap their NumPy/SciPy ufunc (integers converted first).
+    assert isinstance(gs.exp.ufunc, gs.FloatUfunc) and gs.exp.ufunc.fn is np.exp
+    assert gs.true_div.ufunc.fn is np.true_divide
+    assert gs.erf.ufunc.fn is sps.erf and gs.sigmoid.ufunc.fn is sps.expit
+    assert gs.add.ufunc.ufunc is np.add and gs.maximum.ufunc is np.maximum
     assert gs.Add().ufunc is gs.add.ufunc  # cached per op, shared by equal ops
+    assert gs.Exp().ufunc is gs.exp.ufunc
 
 
 # ---------------------------------------------------------------------------
@@ -597,13 +652,81 @@ def test_unsupported_dtype_errors_name_op_and_dtype():
         gs.add(gs.float64(), "a")
 
 
+def test_numpy_and_scipy_names_are_the_same_ops():
+    assert gs.bitwise_and is gs.and_ and gs.bitwise_or is gs.or_ and gs.bitwise_xor is gs.xor
+    assert gs.bitwise_not is gs.invert
+    assert gs.expit is gs.sigmoid and gs.log1pexp is gs.softplus
+    for op in (gs.bitwise_and, gs.bitwise_or, gs.bitwise_xor):
+        with pytest.raises(TypeError, match=f"{op}.*float64"):
+            op(gs.float64(), gs.int8())
+    with pytest.raises(TypeError, match="invert.*float32"):
+        gs.bitwise_not(gs.float32())
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64", "uint64", "bool"])
+def test_bitwise_ops_on_extreme_values(dtype):
+    info = np.iinfo(dtype) if dtype != "bool" else None
+    vals = [False, True] if info is None else [0, 1, -1 % (info.max + 1) if info.min == 0 else -1]
+    vals += [] if info is None else [info.min, info.max, info.max // 3]
+    for op, ref in [
+        (gs.bitwise_and, np.bitwise_and),
+        (gs.bitwise_or, np.bitwise_or),
+        (gs.bitwise_xor, np.bitwise_xor),
+    ]:
+        check_op(op, ref, [dtype, dtype], [vals, vals])
+    check_op(gs.bitwise_not, np.invert, [dtype], [vals])
+
+
+def test_xlogx_xlogy0_edge_values():
+    with quiet():
+        assert gs.xlogx.impl(np.float64(0.0)) == 0.0
+        assert gs.xlogx.impl(np.float64(-0.0)) == 0.0
+        assert np.isnan(gs.xlogx.impl(np.float64(-1.0)))
+        assert gs.xlogx.impl(np.float64(np.inf)) == np.inf
+        assert np.isnan(gs.xlogx.impl(np.float64(np.nan)))
+        assert gs.xlogx.impl(np.float64(1e-300)) == pytest.approx(1e-300 * np.log(1e-300))
+        # x == 0 wins over any y, also 0, inf, negative and NaN
+        for y in (0.0, np.inf, -1.0, np.nan):
+            r = gs.xlogy0.impl(np.float64(0.0), np.float64(y))
+            assert r == 0.0 and type(r) is np.float64
+        assert gs.xlogy0.impl(np.float64(2.0), np.float64(0.0)) == -np.inf
+        assert np.isnan(gs.xlogy0.impl(np.float64(np.nan), np.float64(1.0)))
+    assert gs.xlogy0(gs.int8(), gs.float16()).type == gs.float32
+    assert gs.xlogx(gs.int64()).type == gs.float64
+
+
+def test_incomplete_gamma_identities():
+    k = np.array([0.5, 1.0, 2.5, 7.0, 40.0])
+    x = np.array([0.0, 0.1, 1.0, 3.0, 50.0])
+    with quiet():
+        p = np.array([gs.gammainc.impl(a, b) for a, b in zip(k, x)])
+        q = np.array([gs.gammaincc.impl(a, b) for a, b in zip(k, x)])
+        np.testing.assert_allclose(p + q, 1.0, rtol=1e-14)
+        # closed forms: P(1, x) = 1 - exp(-x), P(1/2, x) = erf(sqrt(x))
+        for v in (0.0, 0.3, 2.0, 30.0):
+            assert gs.gammainc.impl(1.0, v) == pytest.approx(-math.expm1(-v), rel=1e-14)
+            assert gs.gammainc.impl(0.5, v) == pytest.approx(math.erf(math.sqrt(v)), rel=1e-14)
+        for kk, y in [(0.5, 0.3), (2.5, 0.01), (7.0, 0.9), (40.0, 0.5)]:
+            xi = gs.gammaincinv.impl(kk, y)
+            assert gs.gammainc.impl(kk, xi) == pytest.approx(y, rel=1e-12)
+            xc = gs.gammainccinv.impl(kk, y)
+            assert gs.gammaincc.impl(kk, xc) == pytest.approx(y, rel=1e-12)
+        assert np.isnan(gs.gammainc.impl(-1.0, 1.0)) and np.isnan(gs.gammainc.impl(1.0, -1.0))
+        assert gs.gammainc.impl(3.0, np.inf) == 1.0 and gs.gammaincc.impl(3.0, np.inf) == 0.0
+        assert np.isnan(gs.gammainc.impl(np.nan, 1.0))
+        assert gs.gammaincinv.impl(2.0, 0.0) == 0.0 and gs.gammaincinv.impl(2.0, 1.0) == np.inf
+
+
 def test_probe_cache():
     assert probe_output_dtypes(gs.add, ("int8", "float32")) == ("float32",)
     assert probe_output_dtypes(gs.true_div, ("int64", "int64")) == ("float64",)
-    assert probe_output_dtypes(gs.exp, ("int8",)) == ("float16",)
+    # What the callable computes in: int8 converted to float32 first.
+    assert probe_output_dtypes(gs.exp, ("int8",)) == ("float32",)
     assert probe_output_dtypes(gs.add, ("bool", "bool")) == ("bool",)
     assert probe_output_dtypes(gs.sigmoid, ("float16",)) == ("float64",)  # SciPy loops
     assert probe_output_dtypes(gs.sigmoid, ("float32",)) == ("float32",)
+    # ... while the declared dtype is the rule's (computed wider, rounded down).
+    assert gs.sigmoid(gs.float16()).type == gs.float16
 
 
 def test_perform_stores_numpy_scalars_of_output_dtype():

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 import graft.tensor as gt
 from graft.compile import function
-from graft.gradient import grad
+from graft.gradient import DisconnectedInputError, grad
 from graft.graph.basic import Variable, graph_inputs, io_toposort
 from graft.tensor.shape import shape_i
 from graft.testing import verify_grad
@@ -177,6 +177,31 @@ UNARY = {
     "log1mexp": (_log1mexp, FLOATS + ("int64",)),
 }
 
+# Ops that return floats for integer arguments: integer/bool inputs are computed
+# in float32 (8/16 bits) or float64 (wider), as in Theano/PyTensor, where NumPy
+# would use float16 for 8-bit inputs and float64 for int8 / int8.
+NOT_FLOAT_RETURNING = {"abs", "neg", "sign", "sqr", "invert", "isnan", "isinf"}
+NOT_FLOAT_RETURNING |= {"ceil", "floor", "trunc"}
+FLOAT_RETURNING = (set(UNARY) - NOT_FLOAT_RETURNING) | {"true_div", "arctan2", "hypot"}
+FLOAT_RETURNING |= {"logaddexp"}
+FLOAT_OF = {"bool": "float32", "int8": "float32", "uint8": "float32", "int16": "float32"}
+FLOAT_OF |= {"uint16": "float32", "int32": "float64", "int64": "float64", "uint64": "float64"}
+
+
+def rule_ref(name, ref):
+    """``ref`` under the dtype rule of op ``name``: integers computed in float64, then cast."""
+    if name not in FLOAT_RETURNING:
+        return ref
+
+    def f(*arrays):
+        arrays = [np.asarray(a) for a in arrays]
+        dt = np.result_type(*[FLOAT_OF.get(a.dtype.name, a.dtype) for a in arrays])
+        conv = [a.astype(np.float64) if a.dtype.kind in "biu" else a for a in arrays]
+        return np.asarray(ref(*conv)).astype(dt)
+
+    return f
+
+
 # fmt: off
 EDGE = {
     "float64": [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 2.5, 0.3, -0.7, 1e-300, 1e300, -1e300, 710.0,
@@ -202,7 +227,7 @@ def test_unary_matches_numpy_on_edge_values(name, ref, dtype):
     a = np.array(EDGE[dtype], dtype=dtype)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        expected = np.asarray(ref(a))
+        expected = np.asarray(rule_ref(name, ref)(a))
     x = var_like(a)
     out = getattr(gt, name)(x)
     assert out.type.dtype == expected.dtype.name
@@ -341,7 +366,7 @@ def _binary_cases():
 @pytest.mark.parametrize(("name", "d1", "d2"), list(_binary_cases()))
 def test_binary_broadcast_matches_numpy(name, d1, d2):
     rng = np.random.default_rng(abs(hash((name, d1, d2))) % 2**32)
-    ref = BINARY[name]
+    ref = rule_ref(name, BINARY[name])
     for sa, sb in [
         ((3, 1), (1, 4)),
         ((), (3,)),
@@ -387,7 +412,8 @@ def test_integer_division_by_zero_like_numpy(dtype):
     x, y = var_like(a, "x"), var_like(b, "y")
     with np.errstate(all="ignore"):
         for name in ["int_div", "mod", "true_div"]:
-            assert_same(evaluate([getattr(gt, name)(x, y)], {x: a, y: b})[0], BINARY[name](a, b))
+            expected = rule_ref(name, BINARY[name])(a, b)
+            assert_same(evaluate([getattr(gt, name)(x, y)], {x: a, y: b})[0], expected)
 
 
 def test_python_operators():
@@ -612,6 +638,153 @@ def test_argmax_ties_nan_and_errors():
         gt.argmax(x, axis=2)
     with pytest.raises(ValueError):
         evaluate([gt.argmax(x, axis=1)], {x: np.zeros((2, 0))})
+
+
+def _ref_max_and_argmax(a, axis, keepdims):
+    """NumPy: max, and argmax over ``axis`` (several axes merged in C order after the others)."""
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    m = np.max(a, axis=axis, keepdims=keepdims)
+    if axis is None or isinstance(axis, int):
+        return m, np.argmax(a, axis=axis, keepdims=keepdims)
+    ax = sorted(d % a.ndim for d in axis)
+    kept = [d for d in range(a.ndim) if d not in ax]
+    moved = np.transpose(a, kept + ax).reshape([a.shape[d] for d in kept] + [-1])
+    am = np.argmax(moved, axis=-1)
+    if keepdims:
+        am = np.expand_dims(am, tuple(ax))
+    return m, am
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int8", "uint8", "bool"])
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2), (1, 2), (0, 1, 2), [2, 0]])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_max_and_argmax(dtype, axis, keepdims):
+    rng = np.random.default_rng(3)
+    a = _sample(rng, dtype, (2, 3, 4))
+    a = np.asfortranarray(a)  # non-contiguous in C order
+    x = var_like(a)
+    m, am = gt.max_and_argmax(x, axis=axis, keepdims=keepdims)
+    em, eam = _ref_max_and_argmax(a, axis, keepdims)
+    assert m.type.dtype == em.dtype.name and am.type.dtype == "int64"
+    assert m.type.ndim == em.ndim and am.type.ndim == eam.ndim
+    got_m, got_am = evaluate([m, am], {x: a})
+    assert_same(got_m, em)
+    assert_same(got_am, eam)
+    check_infer_shape([m, am], {x: a})
+
+
+def test_max_and_argmax_static_shapes_nan_and_errors():
+    x = gt.tensor("x", dtype="float64", shape=(2, 3, 4))
+    m, am = gt.max_and_argmax(x, axis=(0, 2))
+    assert m.type.shape == (3,) and am.type.shape == (3,)
+    m, am = gt.max_and_argmax(x, axis=1, keepdims=True)
+    assert m.type.shape == (2, 1, 4) and am.type.shape == (2, 1, 4)
+    s = gt.dscalar("s")
+    m, am = gt.max_and_argmax(s)
+    assert evaluate([m, am], {s: np.float64(-2.5)}) == [-2.5, 0]
+    a = np.array([[1.0, np.nan, 3.0], [-np.inf, -np.inf, 2.0], [np.inf, 5.0, np.inf]])
+    y = var_like(a)
+    m, am = gt.max_and_argmax(y, axis=1)
+    with np.errstate(invalid="ignore"):
+        assert_same(evaluate([m], {y: a})[0], np.max(a, axis=1))
+    assert_same(evaluate([am], {y: a})[0], np.argmax(a, axis=1))
+    with pytest.raises(ValueError, match="out of range"):
+        gt.max_and_argmax(y, axis=2)
+    with pytest.raises(ValueError, match="repeated"):
+        gt.max_and_argmax(y, axis=(0, -2))
+    with pytest.raises(ValueError):
+        evaluate(gt.max_and_argmax(y, axis=1), {y: np.zeros((2, 0))})
+
+
+def test_max_and_argmax_gradients():
+    rng = np.random.default_rng(5)
+    a = rng.permutation(24).reshape(2, 3, 4).astype("float64")  # no ties
+    for axis in (None, 1, (0, 2)):
+        check_grad(lambda t, axis=axis: gt.max_and_argmax(t, axis=axis)[0], [a])
+    x = gt.dmatrix("x")
+    m, am = gt.max_and_argmax(x, axis=0)
+    # the argmax is piecewise constant: not connected to x for gradients
+    with pytest.raises(DisconnectedInputError):
+        grad(gt.sum(am * 1.0), [x])
+    (g,) = grad(gt.sum(m) + gt.sum(am * 2.0), [x])
+    b = np.array([[1.0, 5.0], [3.0, 2.0]])
+    np.testing.assert_array_equal(evaluate([g], {x: b})[0], [[0.0, 1.0], [1.0, 0.0]])
+    m32, _ = gt.max_and_argmax(gt.fmatrix("f"), axis=1)
+    assert m32.type.dtype == "float32"
+
+
+# ---------------------------------------------------------------------------
+# Bitwise ops (NumPy's names are the same Elemwise as and_, or_, xor, invert)
+# ---------------------------------------------------------------------------
+
+BITWISE_NP = {
+    "bitwise_and": np.bitwise_and,
+    "bitwise_or": np.bitwise_or,
+    "bitwise_xor": np.bitwise_xor,
+}
+
+
+def test_bitwise_names_alias_the_logic_ops():
+    assert gt.bitwise_and is gt.and_ and gt.bitwise_or is gt.or_ and gt.bitwise_xor is gt.xor
+    assert gt.bitwise_not is gt.invert
+    assert gt.expit is gt.sigmoid and gt.log1pexp is gt.softplus
+
+
+@pytest.mark.parametrize("name", sorted(BITWISE_NP))
+@pytest.mark.parametrize(
+    "dtypes",
+    [
+        ("int8", "int8"),
+        ("uint8", "uint8"),
+        ("int64", "int8"),
+        ("bool", "bool"),
+        ("bool", "uint8"),
+        ("uint64", "uint64"),
+    ],
+)
+def test_bitwise_binary_match_numpy(name, dtypes):
+    vals = {
+        "int8": np.array([0, 1, -1, 85, -128, 127], "int8"),
+        "uint8": np.array([0, 1, 170, 255], "uint8"),
+        "int64": np.array([0, -1, 2**62 + 5, -(2**63)], "int64"),
+        "uint64": np.array([0, 2**64 - 1, 2**63], "uint64"),
+        "bool": np.array([False, True]),
+    }
+    a, b = np.meshgrid(vals[dtypes[0]], vals[dtypes[1]])
+    x, y = var_like(a, "x"), var_like(b, "y")
+    out = getattr(gt, name)(x, y)
+    expected = BITWISE_NP[name](a, b)
+    assert out.type.dtype == expected.dtype.name
+    assert_same(ev(out, {x: a, y: b}), expected)
+    # also 0-d and empty inputs
+    z = gt.tensor("z", dtype=dtypes[0], shape=(None,))
+    assert_same(
+        ev(getattr(gt, name)(z, y[0, 0]), {z: a[0, :0], y: b}), BITWISE_NP[name](a[0, :0], b[0, 0])
+    )
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64", "uint64", "bool"])
+def test_bitwise_not_matches_numpy(dtype):
+    a = np.array([0, 1, 2, 100], dtype=dtype) if dtype != "bool" else np.array([True, False])
+    x = var_like(a)
+    assert_same(ev(gt.bitwise_not(x), {x: a}), np.bitwise_not(a))
+    assert_same(ev(~x, {x: a}), ~a)
+
+
+def test_bitwise_errors_and_gradients():
+    f, i = gt.dvector("f"), gt.bvector("i")
+    for name in (*BITWISE_NP, "bitwise_not"):
+        args = (f,) if name == "bitwise_not" else (f, i)
+        with pytest.raises(TypeError, match=r"float64"):
+            getattr(gt, name)(*args)
+    # discrete: zero gradients, never an error
+    j = gt.bvector("j")
+    cost = gt.sum(gt.bitwise_and(i, j) * f)
+    gi, gf = grad(cost, [i, f])
+    iv, jv, fv = np.array([3, 5], "int8"), np.array([6, 7], "int8"), np.array([1.0, 2.0])
+    vi, vf = evaluate([gi, gf], {i: iv, j: jv, f: fv})
+    np.testing.assert_array_equal(vi, [0, 0])
+    np.testing.assert_array_equal(vf, iv & jv)
 
 
 # ---------------------------------------------------------------------------
@@ -946,4 +1119,7 @@ def test_every_elementwise_op_is_covered():
     from graft.tensor.math import _elemwise_names
 
     covered = set(UNARY) | set(BINARY) | {"abs_", "identity", "second", "switch", "polygamma"}
+    # tested in test_tensor_special
+    covered |= {"xlogx", "xlogy0", "gammainc", "gammaincc", "gammaincinv", "gammainccinv"}
+    covered |= {"gammainc_grad"}
     assert set(_elemwise_names) - covered == set()

@@ -4,9 +4,22 @@ Types, variables and constants are defined in `graft.scalar.type` and
 re-exported here, so ``graft.scalar.basic.ScalarType`` works as in PyTensor.
 
 Every scalar op carries a vectorised NumPy callable (``op.ufunc``) so that an
-``Elemwise`` can apply it to whole arrays at once, and its output dtypes are
-whatever that callable gives NumPy arrays of the input dtypes: the scalar
-layer has no promotion table of its own.
+``Elemwise`` can apply it to whole arrays at once. Output dtypes follow two
+rules (the scalar layer has no promotion table of its own):
+
+- By default an op's output dtypes are whatever its callable gives NumPy
+  arrays of the input dtypes (``add(int8, float32)`` is float32).
+- Float-returning ops (``returns_float``: ``true_div``, ``exp``, ``log``,
+  ``sqrt``, ``arctan2``, ``sigmoid``, ``erf``, ``gamma``, ... every op whose
+  result is real-valued for integer arguments) follow `upgrade_to_float`, as
+  Theano/Aesara/PyTensor do: bool and 8/16-bit integer inputs are computed
+  in float32, 32/64-bit integer inputs in float64, float inputs keep their
+  dtype (float16 stays float16, also for SciPy functions that only have
+  float32/float64 loops) and the result has the promoted dtype of those.
+  NumPy alone would give float16 for ``exp(int8)`` and float64 for
+  ``int8 / int8``; here both are float32. The values are computed in that
+  dtype or wider (integer inputs are converted before the NumPy or SciPy
+  function sees them, see `FloatUfunc`), never in float16 and cast up.
 
 Python numbers mixed with graph variables (``x * 2.0``, ``add(x, 1)``) are
 *weak*, as in NumPy (NEP 50): they take the dtype of the variables they meet
@@ -39,9 +52,11 @@ from graft.scalar.type import (
     constant,
     discrete_dtypes,
     float_dtypes,
+    float_of_discrete,
     get_scalar_type,
     int_dtypes,
     uint_dtypes,
+    upgrade_to_float,
 )
 
 __all__ = [
@@ -58,6 +73,7 @@ __all__ = [
     "Add",
     "BinaryScalarOp",
     "Cast",
+    "FloatUfunc",
     "Identity",
     "IntDiv",
     "Invert",
@@ -83,6 +99,10 @@ __all__ = [
     "abs_",
     "add",
     "and_",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
     "cast",
     "convert_to_bool",
     "convert_to_complex64",
@@ -215,6 +235,65 @@ class VariadicUfunc:
         return f"<VariadicUfunc {self.__name__}>"
 
 
+class FloatUfunc:
+    """The vectorised callable of a float-returning op: ``fn`` on inputs converted to floats.
+
+    The inputs at positions ``which`` (all when None) are converted to the
+    op's output dtype, `upgrade_to_float` of their dtypes, before ``fn`` sees
+    them: ``exp`` of an int8 array is computed in float32 (NumPy alone:
+    float16), and a formula like ``x * log(y)`` on (int64, int8) takes the
+    logarithm in float64, not float32. Inputs already of that dtype, and all
+    inputs when it is complex (then only integers are converted, to their
+    `float_of_discrete` dtype), pass through. ``.fn`` is the wrapped NumPy or
+    SciPy callable; ``out=`` is passed on.
+
+    Example::
+
+        f = FloatUfunc(np.exp)
+        f(np.int8([1, 2])).dtype        # float32
+        f(np.float16(1.0)).dtype        # float16
+    """
+
+    def __init__(self, fn: Callable[..., Any], which: Sequence[int] | None = None) -> None:
+        self.fn = fn
+        self.which = None if which is None else tuple(which)
+        self.nin = getattr(fn, "nin", -1)
+        self.nout = getattr(fn, "nout", 1)
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        self._targets: dict[tuple[Any, ...], np.dtype | None] = {}
+
+    def _target(self, key: tuple[Any, ...]) -> np.dtype | None:
+        # None: nothing to convert. Cached per tuple of input dtypes.
+        if key in self._targets:
+            return self._targets[key]
+        names = [np.dtype(d).name for d in key]
+        target: np.dtype | None = np.dtype(upgrade_to_float(*names))
+        if all(n == target.name for n in names):  # type: ignore[union-attr]
+            target = None
+        self._targets[key] = target
+        return target
+
+    def __call__(self, *args: Any, out: Any = None) -> Any:
+        fn = self.fn
+        idx = range(len(args)) if self.which is None else self.which
+        arrs = list(args)
+        for i in idx:
+            if not isinstance(arrs[i], np.ndarray | np.generic):
+                arrs[i] = np.asarray(arrs[i])  # a Python number: its NumPy default dtype
+        target = self._target(tuple(arrs[i].dtype for i in idx))
+        if target is not None:
+            for i in idx:
+                a = arrs[i]
+                if target.kind == "f" and a.dtype != target:
+                    arrs[i] = a.astype(target)
+                elif a.dtype.kind in "biu":
+                    arrs[i] = a.astype(float_of_discrete[a.dtype.name])
+        return fn(*arrs) if out is None else fn(*arrs, out=out)
+
+    def __repr__(self) -> str:
+        return f"<FloatUfunc {self.__name__}>"
+
+
 _ufuncs: dict[Any, Callable[..., Any]] = {}
 _out_dtypes: dict[tuple[Any, tuple[str, ...]], tuple[str, ...]] = {}
 
@@ -252,7 +331,10 @@ class ScalarOp(Op):
     Subclasses set ``nin`` (``-1``: variadic), ``name``, and either
     ``numpy_name``/``scipy_name`` or `make_ufunc`. Output types come from
     probing ``ufunc`` with zero-size arrays of the input dtypes (override
-    `output_types` to change that). Differentiable ops implement
+    `output_types` to change that). Ops that return floats for integer
+    arguments set ``returns_float``: their output dtype is `upgrade_to_float`
+    of the inputs at ``float_inputs`` (all by default), and ``ufunc`` converts
+    integer inputs to float before computing (see the module docstring). Differentiable ops implement
     ``_grad(inputs, output, gz)`` returning one expression (or ``None`` for a
     zero gradient) per input; `L_op` handles discrete inputs and outputs
     (zero gradients) and casts each gradient to its input's dtype.
@@ -286,6 +368,10 @@ class ScalarOp(Op):
     scipy_name: ClassVar[str | None] = None
     # Ops whose gradient formulas also hold for complex inputs.
     grad_complex_ok: ClassVar[bool] = False
+    #: Real-valued on integers (exp, log, true_div...): the `upgrade_to_float` dtype rule.
+    returns_float: ClassVar[bool] = False
+    #: The inputs that rule applies to (None: all); e.g. not polygamma's order ``n``.
+    float_inputs: ClassVar[tuple[int, ...] | None] = None
 
     def make_ufunc(self) -> Callable[..., Any]:
         """Build the vectorised implementation (called once per op, then cached)."""
@@ -302,7 +388,10 @@ class ScalarOp(Op):
         """Vectorised NumPy-compatible callable computing this op elementwise."""
         f = _ufuncs.get(self)
         if f is None:
-            f = _ufuncs[self] = self.make_ufunc()
+            f = self.make_ufunc()
+            if self.returns_float:
+                f = FloatUfunc(f, self.float_inputs)
+            _ufuncs[self] = f
         return f
 
     def weak_group(self, n: int) -> Sequence[int] | None:
@@ -310,7 +399,14 @@ class ScalarOp(Op):
         return None
 
     def output_types(self, input_types: Sequence[ScalarType]) -> list[ScalarType]:
-        dtypes = probe_output_dtypes(self, [t.dtype for t in input_types])
+        in_dtypes = [t.dtype for t in input_types]
+        dtypes = probe_output_dtypes(self, in_dtypes)
+        if self.returns_float:
+            idx = range(len(in_dtypes)) if self.float_inputs is None else self.float_inputs
+            target = upgrade_to_float(*[in_dtypes[i] for i in idx])
+            if target in float_dtypes:
+                # SciPy computes float16 (and some float32) in float64: cast back down.
+                dtypes = tuple(target if d in float_dtypes else d for d in dtypes)
         return [get_scalar_type(d) for d in dtypes]
 
     def make_node(self, *inputs: Any) -> Apply:
@@ -406,6 +502,8 @@ def _finish_grad(x: Variable, g: Any, float_dtype: str) -> Variable:
         return constant(0, xd)
     if not isinstance(g, Variable):
         return constant(g, xd)
+    if not isinstance(g.type, ScalarType):
+        return g  # a NullType (undefined or unimplemented) gradient: raised only if needed
     if _dtype(g) != xd:
         if isinstance(g, Constant):
             return constant(g.data, xd)
@@ -471,11 +569,15 @@ class Sub(BinaryScalarOp):
 
 
 class TrueDiv(BinaryScalarOp):
-    """``true_div(x, y) == x / y``; ``int64 / int64`` is float64, as in NumPy."""
+    """``true_div(x, y) == x / y``, a float (`upgrade_to_float`).
+
+    ``int64 / int64`` is float64 and ``int8 / int8`` float32 (NumPy: float64).
+    """
 
     name = "true_div"
     numpy_name = "true_divide"
     grad_complex_ok = True
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         y = inputs[1]
@@ -531,10 +633,12 @@ class Reciprocal(UnaryScalarOp):
     """``reciprocal(x) == 1 / x`` by true division.
 
     Unlike ``np.reciprocal`` (integer division on integers), integer inputs
-    give float64: ``reciprocal(int8)`` has the dtype of ``1 / int8_array``.
+    give floats by `upgrade_to_float`: ``reciprocal(int8)`` is float32,
+    ``reciprocal(int64)`` float64.
     """
 
     name = "reciprocal"
+    returns_float = True
 
     def make_ufunc(self) -> Callable[..., Any]:
         return VecFunc(lambda x: np.true_divide(1, x), 1, "reciprocal")
@@ -705,28 +809,40 @@ class IsInf(UnaryScalarOp):
 
 
 class AND(BinaryScalarOp):
-    """Bitwise and (logical for bools): ``and_(x, y) == x & y``."""
+    """Bitwise and (logical for bools): ``and_(x, y) == x & y`` (NumPy ``bitwise_and``).
+
+    Integer and bool inputs only; ``bitwise_and`` is the same op.
+    """
 
     name, numpy_name = "and_", "bitwise_and"
     commutative = True
 
 
 class OR(BinaryScalarOp):
-    """Bitwise or (logical for bools): ``or_(x, y) == x | y``."""
+    """Bitwise or (logical for bools): ``or_(x, y) == x | y`` (NumPy ``bitwise_or``).
+
+    Integer and bool inputs only; ``bitwise_or`` is the same op.
+    """
 
     name, numpy_name = "or_", "bitwise_or"
     commutative = True
 
 
 class XOR(BinaryScalarOp):
-    """Bitwise xor (logical for bools): ``xor(x, y) == x ^ y``."""
+    """Bitwise xor (logical for bools): ``xor(x, y) == x ^ y`` (NumPy ``bitwise_xor``).
+
+    Integer and bool inputs only; ``bitwise_xor`` is the same op.
+    """
 
     name, numpy_name = "xor", "bitwise_xor"
     commutative = True
 
 
 class Invert(UnaryScalarOp):
-    """Bitwise not (logical not for bools): ``invert(x) == ~x``."""
+    """Bitwise not (logical not for bools): ``invert(x) == ~x`` (NumPy ``invert``).
+
+    Integer and bool inputs only; ``bitwise_not`` is the same op.
+    """
 
     name, numpy_name = "invert", "invert"
 
@@ -817,6 +933,11 @@ and_ = AND()
 or_ = OR()
 xor = XOR()
 invert = Invert()
+# NumPy's names for the same ops.
+bitwise_and = and_
+bitwise_or = or_
+bitwise_xor = xor
+bitwise_not = invert
 
 
 def __getattr__(name: str) -> Any:

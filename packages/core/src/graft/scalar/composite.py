@@ -27,6 +27,7 @@ import numpy as np
 
 from graft.graph.basic import Constant, Variable, clone_get_equiv, graph_inputs, io_toposort
 from graft.scalar.basic import (
+    FloatUfunc,
     ScalarOp,
     VariadicUfunc,
     _dtype,
@@ -116,7 +117,10 @@ class _Step:
         # Elemwise casts each node's result, so the steps must too.
         self.cast = cast
         # ``out=`` may be a dead temporary of the same shape and dtype.
-        self.reuse = not cast and len(outs) == 1 and isinstance(fn, _REUSE_OK)
+        # A FloatUfunc only converts integer inputs to new arrays: it allocates
+        # and aliases as the ufunc it wraps.
+        inner = fn.fn if isinstance(fn, FloatUfunc) else fn
+        self.reuse = not cast and len(outs) == 1 and isinstance(inner, _REUSE_OK)
         # Temporaries whose last reader is this step.
         self.release: tuple[int, ...] = ()
 

@@ -2,12 +2,12 @@
 
 Re-exported by `graft.scalar.math` (where PyTensor users look for them).
 
-Most ``ufunc``\\ s are `scipy.special` ufuncs, imported on first use; their
-output dtypes are SciPy's. SciPy has no float16 loops and lists its float64
-loop first, so float16 and integer inputs give float64 here
-(``sigmoid(float16)`` is float64, ``sigmoid(float32)`` float32) where the
-NumPy ufuncs of `graft.scalar.math` would give float16. ``softplus`` and
-``log1mexp`` are computed with NumPy and follow ``exp``'s dtype.
+Most ``ufunc``\\ s are `scipy.special` ufuncs, imported on first use. Every
+op here returns floats and follows `graft.scalar.type.upgrade_to_float`:
+``sigmoid(int8)`` is float32, ``erf(int64)`` float64, ``gamma(float16)``
+float16. SciPy has no float16 loops, so float16 inputs are computed in
+float64 and the result rounded to float16. ``softplus``, ``log1mexp`` and
+the ``xlogx`` family are computed with NumPy.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ __all__ = [
     "Erfcx",
     "Erfinv",
     "Gamma",
+    "GammaInc",
+    "GammaIncC",
+    "GammaIncCInv",
+    "GammaIncGrad",
+    "GammaIncInv",
     "GammaLn",
     "Log1mExp",
     "PolyGamma",
@@ -39,9 +44,16 @@ __all__ = [
     "erfcinv",
     "erfcx",
     "erfinv",
+    "expit",
     "gamma",
+    "gammainc",
+    "gammainc_grad",
+    "gammaincc",
+    "gammainccinv",
+    "gammaincinv",
     "gammaln",
     "log1mexp",
+    "log1pexp",
     "polygamma",
     "psi",
     "sigmoid",
@@ -66,6 +78,7 @@ class Sigmoid(UnaryScalarOp):
     """
 
     name = "sigmoid"
+    returns_float = True
     scipy_name = "expit"
 
     def _grad(self, inputs, output, gz):
@@ -88,6 +101,7 @@ class Softplus(UnaryScalarOp):
     """
 
     name = "softplus"
+    returns_float = True
 
     def make_ufunc(self) -> Callable[..., Any]:
         return VecFunc(_softplus, 1, self.name)
@@ -118,6 +132,7 @@ class Log1mExp(UnaryScalarOp):
     """
 
     name = "log1mexp"
+    returns_float = True
 
     def make_ufunc(self) -> Callable[..., Any]:
         return VecFunc(_log1mexp, 1, self.name)
@@ -137,6 +152,7 @@ class Erf(UnaryScalarOp):
     """Error function. Gradient ``gz * 2 / sqrt(pi) * exp(-x*x)``."""
 
     name = scipy_name = "erf"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         from graft.scalar.math import exp
@@ -148,6 +164,7 @@ class Erfc(UnaryScalarOp):
     """Complementary error function ``1 - erf(x)``. Gradient ``-gz * 2 / sqrt(pi) * exp(-x*x)``."""
 
     name = scipy_name = "erfc"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         from graft.scalar.math import exp
@@ -162,6 +179,7 @@ class Erfcx(UnaryScalarOp):
     """
 
     name = scipy_name = "erfcx"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         return [gz * (inputs[0] * output * 2 - _2_OVER_SQRT_PI)]
@@ -171,6 +189,7 @@ class Erfinv(UnaryScalarOp):
     """Inverse error function on (-1, 1). Gradient ``gz * sqrt(pi) / 2 * exp(erfinv(x)**2)``."""
 
     name = scipy_name = "erfinv"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         from graft.scalar.math import exp
@@ -182,6 +201,7 @@ class Erfcinv(UnaryScalarOp):
     """Inverse of ``erfc`` on (0, 2). Gradient ``-gz * sqrt(pi) / 2 * exp(erfcinv(x)**2)``."""
 
     name = scipy_name = "erfcinv"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         from graft.scalar.math import exp
@@ -198,6 +218,7 @@ class Gamma(UnaryScalarOp):
     """Gamma function. Gradient ``gz * gamma(x) * psi(x)``."""
 
     name = scipy_name = "gamma"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         return [gz * output * psi(inputs[0])]
@@ -207,6 +228,7 @@ class GammaLn(UnaryScalarOp):
     """``log(|gamma(x)|)`` (``scipy.special.gammaln``). Gradient ``gz * psi(x)``."""
 
     name = scipy_name = "gammaln"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         return [gz * psi(inputs[0])]
@@ -216,6 +238,7 @@ class Psi(UnaryScalarOp):
     """Digamma function ``d/dx log(gamma(x))`` (``scipy.special.psi``). Gradient ``gz * tri_gamma(x)``."""
 
     name = scipy_name = "psi"
+    returns_float = True
 
     def _grad(self, inputs, output, gz):
         return [gz * tri_gamma(inputs[0])]
@@ -228,6 +251,7 @@ class TriGamma(UnaryScalarOp):
     """
 
     name = "tri_gamma"
+    returns_float = True
 
     def make_ufunc(self) -> Callable[..., Any]:
         from scipy.special import zeta
@@ -241,11 +265,14 @@ class TriGamma(UnaryScalarOp):
 class PolyGamma(BinaryScalarOp):
     """``polygamma(n, x)``, the n-th derivative of ``psi`` (``scipy.special.polygamma``).
 
-    ``n`` is a non-negative integer; the result is float64 (SciPy computes it
-    through ``gamma(n + 1)``). Gradient w.r.t. ``x``: ``gz * polygamma(n + 1, x)``.
+    ``n`` is a non-negative integer; the dtype is `upgrade_to_float` of ``x``
+    alone (``polygamma(1, float32)`` is float32; SciPy computes in float64).
+    Gradient w.r.t. ``x``: ``gz * polygamma(n + 1, x)``.
     """
 
     name = "polygamma"
+    returns_float = True
+    float_inputs = (1,)
 
     def make_ufunc(self) -> Callable[..., Any]:
         from scipy.special import polygamma as sp_polygamma
@@ -263,6 +290,9 @@ class PolyGamma(BinaryScalarOp):
 
 sigmoid = Sigmoid()
 softplus = Softplus()
+# SciPy's and PyTensor's other names for them.
+expit = sigmoid
+log1pexp = softplus
 log1mexp = Log1mExp()
 erf = Erf()
 erfc = Erfc()
@@ -274,3 +304,17 @@ gammaln = GammaLn()
 psi = Psi()
 tri_gamma = TriGamma()
 polygamma = PolyGamma()
+
+# Incomplete gamma functions: their own module (size), listed here with the gamma family.
+from graft.scalar.gammainc import (  # noqa: E402
+    GammaInc,
+    GammaIncC,
+    GammaIncCInv,
+    GammaIncGrad,
+    GammaIncInv,
+    gammainc,
+    gammainc_grad,
+    gammaincc,
+    gammainccinv,
+    gammaincinv,
+)

@@ -38,6 +38,7 @@ __all__ = [
     "float32",
     "float64",
     "float_dtypes",
+    "float_of_discrete",
     "float_types",
     "get_scalar_type",
     "int8",
@@ -54,6 +55,7 @@ __all__ = [
     "uint_dtypes",
     "uint_types",
     "upcast",
+    "upgrade_to_float",
 ]
 
 # ---------------------------------------------------------------------------
@@ -85,6 +87,44 @@ def upcast(*dtypes: Any) -> str:
     if not dtypes:
         raise TypeError("upcast needs at least one dtype")
     return np.result_type(*[np.dtype(_dtype_name(d)) for d in dtypes]).name
+
+
+#: The float dtype each discrete dtype is computed in by float-returning ops:
+#: float32 holds every 8- and 16-bit integer exactly, float64 the rest (it
+#: rounds integers above 2**53, as NumPy does).
+float_of_discrete: dict[str, str] = {
+    "bool": "float32",
+    "int8": "float32",
+    "uint8": "float32",
+    "int16": "float32",
+    "uint16": "float32",
+    "int32": "float64",
+    "uint32": "float64",
+    "int64": "float64",
+    "uint64": "float64",
+}
+
+
+def upgrade_to_float(*dtypes: Any) -> str:
+    """The output dtype of a float-returning op (``exp``, ``true_div``, ``erf``...) on ``dtypes``.
+
+    Bool and 8/16-bit integer dtypes become float32, wider integers float64;
+    float and complex dtypes are kept; the results are then promoted together
+    (`upcast`). This is the rule of Theano/Aesara/PyTensor; NumPy alone would
+    compute ``exp(int8)`` in float16.
+
+    Example::
+
+        upgrade_to_float("int8") == "float32"
+        upgrade_to_float("int8", "int8") == "float32"      # true_div(int8, int8)
+        upgrade_to_float("uint32") == "float64"
+        upgrade_to_float("int16", "float16") == "float32"
+        upgrade_to_float("float16") == "float16"
+    """
+    if not dtypes:
+        raise TypeError("upgrade_to_float needs at least one dtype")
+    names = [_dtype_name(d) for d in dtypes]
+    return upcast(*[float_of_discrete.get(n, n) for n in names])
 
 
 def _is_weak(x: Any) -> bool:

@@ -221,9 +221,16 @@ class Elemwise(Op):
         mapping.update(zip(s_in, inputs))
         mapping.update(zip(s_out, outputs))
         mapping.update(zip(s_gz, output_grads))
-        grads = _scalar_graph_to_elemwise(s_grads, mapping)
+        # NullType (undefined, not implemented) gradients pass through as they are.
+        special = {i: g for i, g in enumerate(s_grads) if not isinstance(g.type, ScalarType)}
+        scalar = [g for i, g in enumerate(s_grads) if i not in special]
+        it = iter(_scalar_graph_to_elemwise(scalar, mapping))
+        grads = [special[i] if i in special else next(it) for i in range(len(s_grads))]
         out: list[Variable] = []
-        for g, x in zip(grads, inputs):
+        for i, (g, x) in enumerate(zip(grads, inputs)):
+            if i in special:
+                out.append(g)
+                continue
             if _ttype(g).ndim < _ttype(x).ndim or g.owner is None:
                 # A constant gradient (e.g. zero): give it the input's shape.
                 from graft.tensor.math import second

@@ -1,8 +1,12 @@
 """Elementwise math, reductions and products on tensors (NumPy semantics).
 
 Every scalar op of `graft.scalar` has an `Elemwise` counterpart here under the
-same name (``add``, ``exp``, ``sigmoid``, ...). ``_dot`` is the matrix/vector
-product Op; `dot` and `matmul` build on it.
+same name (``add``, ``exp``, ``sigmoid``, ``gammainc``, ...), with the scalar
+op's dtype rule (float-returning ops compute integer inputs in float32 or
+float64, see `graft.scalar.type.upgrade_to_float`); other names of one op
+(``bitwise_and`` and ``and_``, ``expit`` and ``sigmoid``) are the same
+`Elemwise`. ``_dot`` is the matrix/vector product Op; `dot` and `matmul` build
+on it. ``graft.tensor`` exports everything in ``__all__``.
 """
 
 from __future__ import annotations
@@ -27,11 +31,19 @@ from graft.tensor.type import TensorType
 # ---------------------------------------------------------------------------
 
 _elemwise_names: list[str] = []
-for _name in ps.__all__:
-    _sop = getattr(ps, _name)
-    if isinstance(_sop, ScalarOp) and not _name.startswith("convert_to"):
-        globals()[_name] = Elemwise(_sop)
-        _elemwise_names.append(_name)
+#: Other names of the same ops (``bitwise_and`` is ``and_``, ``expit`` is ``sigmoid``).
+_alias_names: list[str] = []
+_by_scalar_op: dict[int, Elemwise] = {}
+_scalar_ops = [(n, getattr(ps, n)) for n in ps.__all__ if not n.startswith("convert_to")]
+_scalar_ops = [(n, o) for n, o in _scalar_ops if isinstance(o, ScalarOp)]
+# An op's own name first, so that its other names become the aliases.
+for _name, _sop in sorted(_scalar_ops, key=lambda item: item[0] != item[1].name):
+    if id(_sop) in _by_scalar_op:
+        globals()[_name] = _by_scalar_op[id(_sop)]
+        _alias_names.append(_name)
+        continue
+    globals()[_name] = _by_scalar_op[id(_sop)] = Elemwise(_sop)
+    _elemwise_names.append(_name)
 
 if TYPE_CHECKING:
     # The loop above defines these at runtime (``switch`` is redefined below as a
@@ -39,6 +51,10 @@ if TYPE_CHECKING:
     abs_: Elemwise
     add: Elemwise
     and_: Elemwise
+    bitwise_and: Elemwise
+    bitwise_not: Elemwise
+    bitwise_or: Elemwise
+    bitwise_xor: Elemwise
     eq: Elemwise
     ge: Elemwise
     gt: Elemwise
@@ -82,15 +98,22 @@ if TYPE_CHECKING:
     erfcx: Elemwise
     erfinv: Elemwise
     exp: Elemwise
+    expit: Elemwise
     exp2: Elemwise
     expm1: Elemwise
     floor: Elemwise
     gamma: Elemwise
+    gammainc: Elemwise
+    gammainc_grad: Elemwise
+    gammaincc: Elemwise
+    gammainccinv: Elemwise
+    gammaincinv: Elemwise
     gammaln: Elemwise
     hypot: Elemwise
     log: Elemwise
     log1mexp: Elemwise
     log1p: Elemwise
+    log1pexp: Elemwise
     log2: Elemwise
     log10: Elemwise
     logaddexp: Elemwise
@@ -108,10 +131,11 @@ if TYPE_CHECKING:
     tanh: Elemwise
     tri_gamma: Elemwise
     trunc: Elemwise
+    xlogx: Elemwise
+    xlogy0: Elemwise
 
 abs = Elemwise(ps.abs_)
 abs_ = abs
-bitwise_not = invert = Elemwise(ps.invert)
 tensor_copy = Elemwise(ps.identity)
 # Names under which NumPy users look for things.
 where_op = Elemwise(ps.switch)
@@ -381,6 +405,40 @@ def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return _arg(x, axis, keepdims, "min")
 
 
+def max_and_argmax(x: Any, axis: Any = None, keepdims: bool = False) -> tuple[Any, Any]:
+    """``(max(x, axis), argmax(x, axis))`` as in PyTensor.
+
+    ``axis`` is None (all), an int or a tuple of ints; over several axes the
+    argmax indexes those axes flattened in C order (as ``np.argmax`` of the
+    array with the other axes moved first and these merged). The gradient of
+    the max goes to the maximal entries; the argmax has none (asking for it
+    through the argmax raises).
+
+    Example::
+
+        m, i = max_and_argmax(gt.dmatrix("x"), axis=1)   # shapes (n,), (n,)
+    """
+    from graft.tensor.shape import reshape, shape_i
+
+    x = as_tensor_variable(x)
+    nd = x.type.ndim
+    ax = _norm_axis(x, axis)
+    if ax is not None and len(ax) == nd:
+        ax = None
+    mx = max(x, axis=ax, keepdims=keepdims)
+    if ax is None:
+        return mx, argmax(x, None, keepdims)
+    if len(ax) == 1:
+        return mx, argmax(x, ax[0], keepdims)
+    kept = [d for d in range(nd) if d not in ax]
+    moved = x.transpose(kept + list(ax))
+    merged = reshape(
+        moved, [shape_i(x, d) for d in kept] + [prod_static([shape_i(x, d) for d in ax])]
+    )
+    am = Argmax(len(kept), "max")(merged)
+    return mx, _keep(x, am, ax, keepdims)
+
+
 # ---------------------------------------------------------------------------
 # Products
 # ---------------------------------------------------------------------------
@@ -573,6 +631,42 @@ def prod_static(dims: Sequence[Any]) -> Any:
     for d in dims:
         out = globals()["mul"](out, d)
     return out
+
+
+__all__ = [
+    *_elemwise_names,
+    *_alias_names,
+    "Argmax",
+    "Dot",
+    "MatMul",
+    "abs",
+    "all",
+    "any",
+    "argmax",
+    "argmin",
+    "clip",
+    "dot",
+    "floor_divide",
+    "matmul",
+    "max",
+    "max_and_argmax",
+    "mean",
+    "min",
+    "outer",
+    "power",
+    "prod",
+    "prod_static",
+    "round",
+    "square",
+    "std",
+    "sum",
+    "tensor_copy",
+    "tensordot",
+    "true_divide",
+    "var",
+    "where",
+    "where_op",
+]
 
 
 # pprint: show elementwise ops through their scalar op's printer.
