@@ -25,6 +25,15 @@ def _default_dtype(x: Any) -> str:
     return arr.dtype.name
 
 
+#: What an array of a non-numeric dtype kind holds, for error messages.
+_KIND_NAMES = {"U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas", "V": "records"}
+
+
+def _short_repr(x: Any, limit: int = 60) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def constant(
     x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None
 ) -> TensorConstant:
@@ -49,6 +58,11 @@ def constant(
         arr = np.asarray(x)
         if arr.dtype == object:
             raise TypeError(f"cannot make a tensor constant from {type(x).__name__} {x!r}")
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"cannot convert {_short_repr(x)} to a tensor: tensors hold booleans and "
+            f"numbers, not {_KIND_NAMES.get(arr.dtype.kind, 'values')} (dtype {arr.dtype})"
+        )
     if ndim is not None and arr.ndim != ndim:
         if arr.ndim > ndim:
             raise ValueError(f"constant of shape {arr.shape} has more than {ndim} dimensions")
@@ -78,6 +92,8 @@ def as_tensor_variable(
         try:
             v = constant(x, name=name, dtype=dtype)
         except TypeError as e:
+            if str(e).startswith("cannot convert"):
+                raise
             raise TypeError(f"cannot convert {x!r} to a tensor: {e}") from None
         dtype = None
     if dtype is not None and v.type.dtype != np.dtype(dtype).name:

@@ -54,6 +54,18 @@ def _norm_shape(shape: Iterable[Any]) -> tuple[int | None, ...]:
     return tuple(out)
 
 
+def _check_numeric(src: np.ndarray, dtype: str) -> None:
+    """TypeError for an array of strings, bytes, dates or records given for a tensor of ``dtype``."""
+    if src.dtype.kind not in "biufc":
+        what = {"U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas"}.get(
+            src.dtype.kind, "non-numeric values"
+        )
+        raise TypeError(
+            f"expected an array of {dtype}, got an array of {what} (dtype {src.dtype}); "
+            "convert the data to numbers first"
+        )
+
+
 class TensorType(Type):
     """Arrays of ``dtype`` with ``len(shape)`` dimensions; ``shape[i]`` is a size or None (unknown).
 
@@ -138,6 +150,7 @@ class TensorType(Type):
             )
         if isinstance(data, np.ndarray | np.generic):
             src = np.asarray(data)
+            _check_numeric(src, self.dtype)
             if allow_downcast or np.can_cast(src.dtype, dtype, "safe"):
                 return np.asarray(src, dtype=dtype)
             raise TypeError(
@@ -153,6 +166,7 @@ class TensorType(Type):
             ) from None
         if src.dtype == object:
             raise TypeError(f"cannot convert {data!r} to an array of {self.dtype}")
+        _check_numeric(src, self.dtype)
         if allow_downcast or np.can_cast(src.dtype, dtype, "safe"):
             return np.asarray(src, dtype=dtype)
         if src.dtype.kind == "f" and dtype.kind == "f":
