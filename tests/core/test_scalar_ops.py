@@ -657,9 +657,9 @@ def test_numpy_and_scipy_names_are_the_same_ops():
     assert gs.bitwise_not is gs.invert
     assert gs.expit is gs.sigmoid and gs.log1pexp is gs.softplus
     for op in (gs.bitwise_and, gs.bitwise_or, gs.bitwise_xor):
-        with pytest.raises(TypeError, match=f"{op}.*float64"):
+        with pytest.raises(TypeError, match=rf"{op}.*float64"):
             op(gs.float64(), gs.int8())
-    with pytest.raises(TypeError, match="invert.*float32"):
+    with pytest.raises(TypeError, match=r"invert.*float32"):
         gs.bitwise_not(gs.float32())
 
 

@@ -692,6 +692,9 @@ def test_max_and_argmax_static_shapes_nan_and_errors():
         gt.max_and_argmax(y, axis=2)
     with pytest.raises(ValueError, match="repeated"):
         gt.max_and_argmax(y, axis=(0, -2))
+    for bad in (1.0, (0, 0.5), "1"):
+        with pytest.raises(TypeError, match="axis must be"):
+            gt.max_and_argmax(y, axis=bad)
     with pytest.raises(ValueError):
         evaluate(gt.max_and_argmax(y, axis=1), {y: np.zeros((2, 0))})
 

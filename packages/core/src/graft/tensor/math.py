@@ -187,9 +187,14 @@ def _norm_axis(x: Variable, axis: Any) -> tuple[int, ...] | None:
     if axis is None:
         return None
     nd = _ttype(x).ndim
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    except TypeError:
+        axes = (axis,)
     out = []
     for a in axes:
+        if not isinstance(a, int | np.integer):
+            raise TypeError(f"axis must be None, an int or a sequence of ints, got {axis!r}")
         a = int(a)
         if not -nd <= a < builtins.max(nd, 1):
             raise ValueError(f"axis {a} is out of range for {nd}-d tensor {x}")
