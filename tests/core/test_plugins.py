@@ -452,3 +452,95 @@ def test_extend_backend_failure_is_isolated(site):
     assert rest == "[('good', 'GoodLinker')] active 1"
     proc = run(site, "-c", script, GRAFT_STRICT_PLUGINS="1")
     assert "PluginError" in proc.stderr and "cannot extend GoodLinker" in proc.stderr
+
+
+# -- FAST_RUN without tensor rewrites ------------------------------------------------------
+
+
+def test_tensor_rewrites_registered_ignores_core_rewrites():
+    from graft.compile.optdb import make_optdb, tensor_rewrites_registered
+    from graft.graph.rewriting.basic import MergeOptimizer
+
+    db = make_optdb(load_plugins=False)
+    core = [("canonicalize", "constant_folding")]
+    assert not tensor_rewrites_registered(db, core=[])  # the skeleton alone
+    db["canonicalize"].register("constant_folding", MergeOptimizer(), "fast_run")
+    assert not tensor_rewrites_registered(db, core=core)
+    assert tensor_rewrites_registered(db, core=[])  # someone else's rewrite counts
+    db["stabilize"].register("local_mine", MergeOptimizer(), "fast_run")
+    assert tensor_rewrites_registered(db, core=core)
+    top = make_optdb(load_plugins=False)
+    top.register("my_fusion", MergeOptimizer(), "fast_run", position=49.2)
+    assert tensor_rewrites_registered(top, core=[])
+
+
+@pytest.fixture
+def fresh_rewrite_check(monkeypatch):
+    import importlib
+
+    # Not `import graft.compile.optdb as ...`: graft.compile.optdb is also the database.
+    optdb_module = importlib.import_module("graft.compile.optdb")
+    monkeypatch.setattr(optdb_module, "_fast_run_checked", [None])
+    return optdb_module
+
+
+def test_fast_run_without_tensor_rewrites_warns_once(fresh_rewrite_check, monkeypatch):
+    from graft.compile import function
+    from graft.compile.optdb import MissingRewritesWarning
+    from graft.scalar import float64
+
+    monkeypatch.setattr(fresh_rewrite_check, "tensor_rewrites_registered", lambda: False)
+    x = float64("x")
+    function([x], x + 1, mode="FAST_COMPILE")  # no fast_run rewrites asked: not checked
+    assert fresh_rewrite_check._fast_run_checked == [None]
+    with pytest.warns(MissingRewritesWarning, match=r"pip install graft-rewrites-tensor") as rec:
+        f = function([x], x + 1, mode="FAST_RUN")
+    assert [w.filename for w in rec] == [__file__]  # points at the user's line
+    assert issubclass(MissingRewritesWarning, UserWarning) and f(1.0) == 2.0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        function([x], x + 2, mode="FAST_RUN")  # once per process
+
+
+def test_no_warning_when_tensor_rewrites_are_there(fresh_rewrite_check):
+    import warnings
+
+    from graft.compile import function
+    from graft.compile.optdb import tensor_rewrites_registered
+    from graft.plugins import plugins
+    from graft.scalar import float64
+
+    if not any(i.dist == "graft-rewrites-tensor" and i.status == "active" for i in plugins()):
+        pytest.skip("graft-rewrites-tensor is not installed (or is disabled)")
+    assert tensor_rewrites_registered()
+    x = float64("x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        function([x], x + 1, mode="FAST_RUN")
+
+
+def test_fast_run_warning_in_a_process_without_tensor_rewrites(site):
+    script = textwrap.dedent(
+        """
+        import warnings
+        from graft.compile import function
+        from graft.compile.optdb import MissingRewritesWarning
+        from graft.scalar import float64
+        x = float64("x")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            function([x], x * 2, mode="FAST_COMPILE")
+            function([x], x + 1)
+            function([x], x + 2, mode="FAST_RUN")
+        hits = [w for w in caught if w.category is MissingRewritesWarning]
+        print(len(hits), hits[0].lineno if hits else None)
+        print(hits[0].message if hits else "")
+        """
+    )
+    proc = run(site, "-c", script, GRAFT_DISABLED_PLUGINS="graft-rewrites-tensor")
+    assert proc.returncode == 0, proc.stderr
+    count, message = proc.stdout.split("\n", 1)
+    assert count == "1 10"  # one warning, at the first FAST_RUN compile's line
+    assert "graft-rewrites-tensor" in message and "FAST_RUN" in message

@@ -8,6 +8,9 @@ call path is a precomputed closure.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from operator import call
@@ -18,6 +21,7 @@ from graft._gc import fewer_gc_pauses
 from graft.compile.aliasing import plan_copies
 from graft.compile.io import In, Out
 from graft.compile.mode import Mode, get_mode
+from graft.compile.optdb import warn_if_no_tensor_rewrites
 from graft.compile.profiling import ProfileStats, atexit_profiles
 from graft.compile.rebuild import CollectedGraph, UnusedInputError, collect_graph
 from graft.compile.sharedvalue import SharedVariable, copy_value
@@ -32,6 +36,7 @@ from graft.link.basic import CompiledGraph, Linker
 __all__ = ["Function", "FunctionMaker", "ProtectInputs", "UnusedInputError", "function"]
 
 _MISSING: Any = object()
+_GRAFT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class ProtectInputs(Feature):
@@ -147,6 +152,9 @@ class FunctionMaker:
         self.rewriter = mode.rewriter
         self.rewriter_profile: Any = None
         self.rewrite_time = 0.0
+        base = mode.base_query
+        if base is not None and "fast_run" in base.include:
+            warn_if_no_tensor_rewrites(_user_site())
         if self.rewriter is not None:
             reporter = RewriteReporter() if config.optimizer_verbose else None
             if reporter is not None:
@@ -548,6 +556,17 @@ class Function:
         return (
             f"<Function {self.name or ''}{self._signature()} backend={self.maker.linker.name!r}>"
         )
+
+
+def _user_site() -> tuple[str, int, str] | None:
+    """The innermost frame outside graft and the decorators around its entry points."""
+    frame: Any = sys._getframe(1)
+    while frame is not None:
+        fn = frame.f_code.co_filename
+        if not fn.startswith(_GRAFT_DIR) and fn != contextlib.__file__:
+            return (fn, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
 
 
 def _unpickle_function(state: dict[str, Any]) -> Function:

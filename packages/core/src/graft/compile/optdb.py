@@ -21,20 +21,30 @@ Rewrites that insert in-place Ops must come after ``add_destroy_handler``
 from __future__ import annotations
 
 import threading
+import warnings
+from collections.abc import Iterable
 from typing import Any
 
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import GraphRewriter, MergeOptimizer
-from graft.graph.rewriting.db import EquilibriumDB, RewriteDatabaseQuery, SequenceDB
+from graft.graph.rewriting.db import (
+    EquilibriumDB,
+    RewriteDatabase,
+    RewriteDatabaseQuery,
+    SequenceDB,
+)
 
 __all__ = [
     "AddDestroyHandler",
+    "MissingRewritesWarning",
     "OptimizationDB",
     "canonicalize",
     "make_optdb",
     "optdb",
     "specialize",
     "stabilize",
+    "tensor_rewrites_registered",
+    "warn_if_no_tensor_rewrites",
 ]
 
 
@@ -137,3 +147,77 @@ optdb: OptimizationDB = make_optdb()
 canonicalize: EquilibriumDB = _equilibrium(optdb, "canonicalize")
 stabilize: EquilibriumDB = _equilibrium(optdb, "stabilize")
 specialize: EquilibriumDB = _equilibrium(optdb, "specialize")
+
+
+# -- FAST_RUN without the optimizing rewrites -------------------------------------
+
+#: Databases that hold the optimizing rewrites plugins register.
+_OPTIMIZING_DBS = ("canonicalize", "stabilize", "specialize")
+#: optdb's own entries (see `make_optdb`).
+_SKELETON = frozenset(make_optdb(load_plugins=False).names())
+
+
+class MissingRewritesWarning(UserWarning):
+    """``fast_run`` rewriting found only graft-core's op-agnostic rewrites.
+
+    Install graft-rewrites-tensor to get the optimizing tensor rewrites
+    (fusion, in-place, algebraic simplification, stabilization); filter this
+    warning to silence it.
+    """
+
+
+def tensor_rewrites_registered(
+    db: OptimizationDB | None = None, core: Iterable[tuple[str | None, str]] | None = None
+) -> bool:
+    """Whether ``db`` (default `optdb`) holds rewrites besides graft-core's own.
+
+    ``core`` lists graft-core's registrations as ``(database or None, name)``
+    pairs (default: those the plugin registry attributes to graft-core).
+    Anything else in the canonicalize/stabilize/specialize databases, or at
+    optdb's top level beyond its skeleton, counts, whoever registered it.
+    """
+    if db is None:
+        db = optdb
+    if core is None:
+        from graft.plugins import rewrites
+
+        core = [(r.db, r.name) for r in rewrites() if r.dist == "graft-core"]
+    own = set(core)
+    for name in db.names():
+        if name not in _SKELETON and (None, name) not in own:
+            return True
+    for sub in _OPTIMIZING_DBS:
+        entry = db[sub] if sub in db else None
+        if isinstance(entry, RewriteDatabase) and any((sub, n) not in own for n in entry.names()):
+            return True
+    return False
+
+
+# None: not checked yet; True: rewrites found or the warning was given.
+_fast_run_checked: list[bool | None] = [None]
+
+
+def warn_if_no_tensor_rewrites(where: tuple[str, int, str] | None = None) -> bool:
+    """Warn once per process (`MissingRewritesWarning`) when no tensor rewrites are registered.
+
+    Called by `graft.function` for modes that run the ``fast_run`` rewrites;
+    ``where`` is the user's ``(file, line, function)`` the warning points at.
+    Returns whether it warned now. Checks once: registering rewrites later
+    does not bring the warning back.
+    """
+    if _fast_run_checked[0] is not None:
+        return False
+    _fast_run_checked[0] = True
+    if tensor_rewrites_registered():
+        return False
+    msg = (
+        "FAST_RUN is compiling without tensor rewrites: no installed plugin registered any, "
+        "so functions run unoptimized (no fusion, in-place updates or algebraic "
+        "simplification). Install graft-rewrites-tensor (pip install graft-rewrites-tensor), "
+        "or compile with mode='FAST_COMPILE' to ask for no rewriting."
+    )
+    if where is None:
+        warnings.warn(msg, MissingRewritesWarning, stacklevel=2)
+    else:
+        warnings.warn_explicit(msg, MissingRewritesWarning, where[0], where[1])
+    return True
