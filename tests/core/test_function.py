@@ -569,3 +569,42 @@ def test_tensor_views_of_inputs_are_copied_unless_borrowed():
     assert not np.shares_memory(function([x], x.T)(a), a)
     assert not np.shares_memory(function([x], Out(x.T, borrow=True))(a), a)
     assert np.shares_memory(function([In(x, borrow=True)], Out(x.T, borrow=True))(a), a)
+
+
+@pytest.mark.parametrize("downcast", [None, True])
+@pytest.mark.parametrize(
+    "value", [np.array(["a"]), "abc", np.array([b"a"]), np.array(["1.5"])], ids=repr
+)
+def test_non_numeric_arguments_name_the_input_and_the_expected_type(value, downcast):
+    gt = pytest.importorskip("graft.tensor")
+    x = gt.dvector("x")
+    f = function([x], x + 1, allow_input_downcast=downcast, name="f")
+    with pytest.raises(TypeError) as info:
+        f(value)
+    msg = str(info.value)
+    assert msg.startswith("graft function 'f': bad argument for input 0 ('x')"), msg
+    assert "float64" in msg and ("string" in msg or "bytes" in msg), msg
+    assert "allow_input_downcast" not in msg  # no hint that would not help
+    with pytest.raises(TypeError, match=r"input 0 \('x'\)"):
+        f(x=value)
+
+
+def test_reshape_and_shape_errors_print_plain_integers():
+    gt = pytest.importorskip("graft.tensor")
+    x = gt.dvector("x")
+    n = gt.lscalar("n")
+    f = function([x, n], x.reshape((n, np.int64(2))))
+    with pytest.raises(ValueError) as info:
+        f(np.zeros(3), np.int64(2))
+    first, *rest = str(info.value).splitlines()
+    assert first.startswith("cannot reshape array of shape (3,) into (2, 2)")
+    assert "np.int64" not in first and any("Op: Reshape" in line for line in rest)
+    with pytest.raises(ValueError) as info:
+        gt.specify_shape(x, (np.int64(3),)).reshape((np.int64(2), np.int64(2)))
+    assert "into (2, 2)" in str(info.value) and "np.int64" not in str(info.value)
+    from graft.compile import shared
+
+    counter = shared(np.int64(0), name="counter")
+    with pytest.raises(TypeError) as info:
+        counter.set_value(np.float64(2.5))
+    assert "2.5 (float64)" in str(info.value) and "np.float64" not in str(info.value)

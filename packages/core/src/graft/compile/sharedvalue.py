@@ -89,6 +89,8 @@ class Container:
 def _short(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"{value.item()!r} ({value.dtype})"  # not NumPy 2's np.int64(3)
     s = " ".join(repr(value).split())
     return s if len(s) <= 60 else s[:45] + "..." + s[-10:]
 
