@@ -95,7 +95,13 @@ class Linker:
       `CompiledGraph` whose ``fn(*values)`` takes one already-filtered value
       per ``fgraph.inputs`` and returns the list of ``fgraph.outputs`` values.
       Outputs may be graph inputs or constants. The graph must not be
-      modified afterwards. When ``profile`` is not None (a
+      modified afterwards.
+    - Buffers: an output may share memory with an input or another output
+      only as the graph's ``view_map``/``destroy_map`` say; ``graft.function``
+      copies exactly those that could alias something the caller or a shared
+      variable keeps (`graft.compile.aliasing`). So ``fn`` must return a new
+      buffer for every other output on every call: never a buffer it keeps
+      and overwrites in a later call. When ``profile`` is not None (a
       `graft.compile.profiling.ProfileStats`), time each node into
       ``node_times`` if the backend can.
     - A runtime error in a node should go through `raise_node_error`, so the
