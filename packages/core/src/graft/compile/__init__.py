@@ -8,7 +8,7 @@ and per-output options; `ProfileStats` holds compile and call timings.
 from graft.compile.function_module import Function, FunctionMaker, function
 from graft.compile.io import In, Out
 from graft.compile.mode import FAST_COMPILE, FAST_RUN, PY, Mode, get_default_mode, get_mode
-from graft.compile.optdb import make_optdb, optdb
+from graft.compile.optdb import MissingRewritesWarning, make_optdb, optdb
 from graft.compile.profiling import ProfileStats
 from graft.compile.rebuild import UnusedInputError
 from graft.compile.sharedvalue import SharedVariable, shared, shared_constructor
@@ -31,6 +31,7 @@ __all__ = [
     "FunctionMaker",
     "In",
     "LocalGroupDB",
+    "MissingRewritesWarning",
     "Mode",
     "Out",
     "ProfileStats",

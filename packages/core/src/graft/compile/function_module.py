@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from operator import call
@@ -591,8 +592,6 @@ def _unpickle_function(state: dict[str, Any]) -> Function:
         try:
             linker = _load_linker(linker)
         except (ValueError, RuntimeError) as e:
-            import warnings
-
             mode = mode.clone(linker=None)
             warnings.warn(
                 f"unpickling graft function {state['name'] or ''}: {e}; compiling its graph "
