@@ -402,4 +402,12 @@ _add(
     "float64",
     validate=OneOf("float64", "float32", "float16"),
 )
+_add(
+    "backend_fallback",
+    "What a compiled backend does with an Op it has no rule for: run it through the Op's "
+    "Python perform with one warning per Op ('warn'), silently ('ignore'), or refuse the "
+    "graph ('raise').",
+    "warn",
+    validate=OneOf("warn", "ignore", "raise"),
+)
 del _add
