@@ -435,3 +435,46 @@ def test_gradients_of_integer_inputs_are_unaffected():
     out = gs.exp(x)
     (g,) = gs.exp.L_op([x], [out], [out.type()])
     assert g.type == gs.float32 and g.data == 0
+
+
+# ---------------------------------------------------------------------------
+# Python numbers are weak (NEP 50): they take the tensor's dtype
+# ---------------------------------------------------------------------------
+
+WEAK_FLOATS = [0.1, 1 / 3, 2.0, -0.0, 5e-324, float("inf"), float("nan"), 3]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("number", WEAK_FLOATS, ids=repr)
+@pytest.mark.parametrize(
+    "build",
+    [lambda x, c: x * c, lambda x, c: c - x, lambda x, c: x**c],
+    ids=["mul", "rsub", "pow"],
+)
+def test_python_numbers_take_the_float_dtype_like_numpy(dtype, number, build):
+    import graft
+
+    x = gt.vector("x", dtype=dtype)
+    out = build(x, number)
+    value = np.array([0.5, 2.0, 3.0], dtype=dtype)
+    with np.errstate(all="ignore"):
+        expected = build(value, number)
+        got = graft.function([x], out)(value)
+    assert out.type.dtype == expected.dtype.name == dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "dtype,number,result",
+    [
+        ("float32", 1e300, "float64"),  # would overflow: keeps the number's own precision
+        ("float16", 1e10, "float64"),
+        ("int8", 1000, "int64"),  # does not fit
+        ("int8", 0.5, "float64"),  # a float meeting integers: NumPy's float64
+        ("int8", 100, "int8"),
+        ("float32", 1j, "complex64"),
+    ],
+)
+def test_python_numbers_that_do_not_fit(dtype, number, result):
+    x = gt.vector("x", dtype=dtype)
+    assert (x + number).type.dtype == result

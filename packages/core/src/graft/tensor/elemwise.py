@@ -29,9 +29,10 @@ def _as_tensor(x: Any) -> Variable:
 def convert_inputs(inputs: Sequence[Any], group: Sequence[int] | None = None) -> list[Variable]:
     """Tensor variables for ``inputs``; Python numbers take the dtype of the tensors they meet.
 
-    This is NumPy's rule for Python scalars (NEP 50): ``x_float32 * 2.0`` stays
-    float32, while a value that does not fit (``int8_x + 1000``) falls back to
-    the number's default dtype.
+    This is NumPy's rule for Python scalars (NEP 50): ``x_float32 * 0.1`` stays
+    float32 (the number is rounded to float32), while a value that does not fit
+    (``int8_x + 1000``, ``x_float32 * 1e300``) falls back to the number's
+    default dtype.
     """
     from graft.tensor.basic import constant
 
@@ -46,7 +47,13 @@ def convert_inputs(inputs: Sequence[Any], group: Sequence[int] | None = None) ->
             dt = np.result_type(base, x)
             try:
                 with np.errstate(all="ignore"):
-                    fits = np.asarray(x, dtype=dt).item() == x
+                    conv = np.asarray(x, dtype=dt).item()
+                # Floats round to the tensor's precision (NumPy's rule: x_float32 * 0.1 is
+                # float32); integers must be exact, and a finite number must stay finite.
+                if dt.kind in "fc" and not isinstance(x, int):
+                    fits = bool(np.isfinite(conv)) or not np.isfinite(x)
+                else:
+                    fits = conv == x
             except OverflowError:
                 fits = False
             if fits:
