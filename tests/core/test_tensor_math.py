@@ -1,8 +1,8 @@
 """graft.tensor.math vs NumPy/SciPy: elementwise ops, reductions, products, shapes, gradients."""
 
 import importlib.util
-import zlib
 import warnings
+import zlib
 
 import numpy as np
 import pytest
