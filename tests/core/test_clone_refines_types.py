@@ -4,7 +4,6 @@ never loosens them."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import graft.tensor as gt

@@ -90,9 +90,11 @@ def test_nodes_without_a_rule_run_in_python_with_one_warning():
 
 def test_fallback_policy_raise():
     x = gt.dmatrix("x")
-    with graft.change_flags(backend_fallback="raise"):
-        with pytest.raises(UnsupportedOpError, match="Subtensor"):
-            graft.function([x], gt.exp(x)[1:], mode=_mode())
+    with (
+        graft.change_flags(backend_fallback="raise"),
+        pytest.raises(UnsupportedOpError, match="Subtensor"),
+    ):
+        graft.function([x], gt.exp(x)[1:], mode=_mode())
 
 
 def test_runtime_error_names_the_op_and_shapes():
