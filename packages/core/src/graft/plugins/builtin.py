@@ -32,4 +32,7 @@ def graft_register_rewrites(registry: RewriteRegistry) -> None:
 
 
 def graft_register_ops(registry: OpRegistry) -> None:
-    """Core's Ops are not listed yet."""
+    """Every graph-level Op class of graft-core (see `graft.link.coverage.core_op_classes`)."""
+    from graft.link.coverage import core_op_classes
+
+    registry.register(*core_op_classes())

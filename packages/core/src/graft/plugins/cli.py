@@ -30,9 +30,26 @@ def _backend_rows(info: PluginInfo) -> list[dict[str, Any]]:
                 "available": why is None,
                 "unavailable_reason": why,
                 "description": spec.description,
+                "coverage": _coverage(spec.name) if why is None else None,
             }
         )
     return rows
+
+
+def _coverage(backend: str) -> dict[str, Any] | None:
+    """How many registered Ops ``backend`` runs natively, and which by Python fallback."""
+    from graft.link.coverage import coverage
+
+    manager = _get()
+    try:
+        linker_cls = manager.backends.load_linker(backend)
+    except Exception:  # a broken backend is listed without coverage
+        return None
+    if getattr(linker_cls, "rules", None) is None:
+        return None  # not a rule-based backend: it runs Ops its own way
+    ops = [r.op for r in manager.ops.records()]
+    native, fallback = coverage(linker_cls, ops)
+    return {"native": len(native), "fallback": [_op_name(c) for c in fallback]}
 
 
 def plugin_rows(infos: list[PluginInfo]) -> list[dict[str, Any]]:
@@ -57,6 +74,13 @@ def plugin_rows(infos: list[PluginInfo]) -> list[dict[str, Any]]:
     ]
 
 
+def _ops_text(names: list[str], limit: int = 6) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    short = ", ".join(n.rsplit(".", 1)[-1] for n in names[:limit])
+    return f"{len(names)} ({short}, ...; --json lists all)"
+
+
 def _format(row: dict[str, Any]) -> list[str]:
     status = row["status"]
     if status == "failed":
@@ -67,11 +91,17 @@ def _format(row: dict[str, Any]) -> list[str]:
     backends = []
     for b in row["backends"]:
         extra = "" if b["available"] else f", unavailable: {b['unavailable_reason']}"
+        cov = b.get("coverage")
+        if cov is not None:
+            total = cov["native"] + len(cov["fallback"])
+            extra += f", {cov['native']} of {total} Ops native"
+            if cov["fallback"]:
+                extra += f", {len(cov['fallback'])} by Python fallback"
         backends.append(f"{b['name']} (priority {b['priority']}{extra})")
     parts = [
         ("backends", ", ".join(backends)),
         ("rewrites", ", ".join(f"{db} {len(names)}" for db, names in row["rewrites"].items())),
-        ("ops", ", ".join(row["ops"])),
+        ("ops", _ops_text(row["ops"])),
         ("config", ", ".join(row["config"])),
     ]
     shown = [f"    {label}: {text}" for label, text in parts if text]

@@ -44,12 +44,13 @@ Rules:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
     from graft.configparser import PluginConfig
+    from graft.link.basic import Linker
     from graft.plugins.registry import BackendRegistry, OpRegistry, RewriteRegistry
 
 PROJECT = "graft"
@@ -172,19 +173,23 @@ def graft_register_rewrites(registry: RewriteRegistry) -> None:
 
 
 @hookspec
-def graft_extend_backend(backend: Any, name: str) -> None:
+def graft_extend_backend(backend: type[Linker], name: str) -> None:
     """Add implementations of the plugin's own Ops to a backend.
 
     Called once per backend, when that backend is first used (its linker class
     was just imported by ``load_linker``), for every active plugin. ``backend``
-    is the linker class and ``name`` the backend's registered name; each
-    backend documents how implementations are added to it. Check ``name`` and
-    return for backends the plugin does not support. An exception here is
-    reported as a ``PluginWarning`` (an error under ``GRAFT_STRICT_PLUGINS=1``)
-    and listed with the plugin; the backend stays usable.
+    is the linker class and ``name`` the backend's registered name. A
+    code-generating backend (a `graft.link.codegen.CodegenLinker`: ``numba``,
+    ``c``, ``jax``) has a ``rules`` table (`graft.link.dispatch.RuleTable`)
+    keyed by Op class; each backend documents what its rules return. Check
+    ``name`` and return for backends the plugin does not support: an Op
+    without a rule still runs, through its Python ``perform``. An exception
+    here is reported as a ``PluginWarning`` (an error under
+    ``GRAFT_STRICT_PLUGINS=1``) and listed with the plugin; the backend stays
+    usable.
 
-    Example plugin module (for a backend whose linker class has a ``funcify``
-    dispatcher)::
+    Example plugin module (a rule for the Numba backend, whose rules return
+    Python source lines that numba compiles)::
 
         GRAFT_PLUGIN_API = "1.0"
 
@@ -193,10 +198,7 @@ def graft_extend_backend(backend: Any, name: str) -> None:
                 return
             from my_plugin.ops import Double
 
-            @backend.funcify.register(Double)
-            def funcify_double(op, node, **kwargs):
-                def double(x):
-                    return 2 * x
-
-                return double
+            @backend.rules.register(Double, owner="my-plugin")
+            def double(node, ins, outs, em):
+                return [f"{outs[0]} = 2 * {ins[0]}"]
     """
