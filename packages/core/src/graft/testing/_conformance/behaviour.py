@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 
 from graft.testing._conformance.harness import Case, ErrorCall, Graph
-from graft.testing._conformance.values import tame
+from graft.testing._conformance.values import tame, tensor_module
 
 
 def _inplace_graph() -> Graph:
     """Chains FAST_RUN turns into in-place Elemwise/IncSubtensor; outputs that must survive."""
-    import graft.tensor as gt
+    gt = tensor_module()
 
     x = gt.dmatrix("x")
     y = gt.dmatrix("y")
@@ -52,15 +52,15 @@ def _inplace_graph() -> Graph:
 
 def _shared_graph() -> Graph:
     """Shared variables: updated (element-wise, by inc_subtensor, a counter), and read-only."""
-    import graft
-    import graft.tensor as gt
+    from graft.compile import shared
 
+    gt = tensor_module()
     x = gt.dmatrix("x")
     idx = gt.lvector("idx")
-    s = graft.shared(np.arange(6.0).reshape(2, 3), name="s")
-    count = graft.shared(np.int64(0), name="count")
-    acc = graft.shared(np.zeros(4, dtype="float32"), name="acc")
-    const = graft.shared(np.array([1.0, -2.0, 3.0]), name="const")
+    s: Any = shared(np.arange(6.0).reshape(2, 3), name="s")
+    count: Any = shared(np.int64(0), name="count")
+    acc: Any = shared(np.zeros(4, dtype="float32"), name="acc")
+    const = shared(np.array([1.0, -2.0, 3.0]), name="const")
     outs = [s + x, count * 2, gt.sum(acc), x * const]
     labels = ["s + x (s before the update)", "count * 2", "sum(acc)", "x * const"]
     updates = [
@@ -77,7 +77,7 @@ def _shared_graph() -> Graph:
 
 def _io_graph() -> Graph:
     """Outputs that are inputs, constants or views of inputs; zero-size and 0-d values."""
-    import graft.tensor as gt
+    gt = tensor_module()
 
     x = gt.dmatrix("x")
     y = gt.tensor("int8", shape=(None,), name="y")
@@ -111,7 +111,7 @@ def _io_graph() -> Graph:
 
 def _same_argument_graph() -> Graph:
     """The same array object passed as two different inputs (which may be written in place)."""
-    import graft.tensor as gt
+    gt = tensor_module()
 
     x = gt.dmatrix("x")
     y = gt.dmatrix("y")
@@ -142,7 +142,7 @@ def _same_argument_graph() -> Graph:
 
 def _errors_graph() -> Graph:
     """Independent parts; each error call gives one part inputs of mismatched shapes."""
-    import graft.tensor as gt
+    gt = tensor_module()
 
     a, b = gt.dmatrix("a"), gt.dmatrix("b")  # (2, 5), (2, 5)
     p, q = gt.dmatrix("p"), gt.dmatrix("q")  # (2, 5), (5, 3)

@@ -142,9 +142,9 @@ def _targets(graph: Graph) -> list[Any]:
 
 
 def _compile(graph: Graph, mode: Any) -> Any:
-    import graft
+    from graft.compile import function
 
-    return graft.function(
+    return function(
         list(graph.inputs),
         list(graph.outputs),
         mode=mode,

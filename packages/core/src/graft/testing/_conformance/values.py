@@ -79,3 +79,10 @@ def spd(rng: np.random.Generator, dtype: str, n: int) -> np.ndarray:
 def scalar(value: Any, dtype: str) -> np.ndarray:
     """A 0-d array."""
     return np.asarray(value, dtype=dtype)
+
+
+def tensor_module() -> Any:
+    """``graft.tensor``, typed loosely: the cases build graphs with its operator overloads."""
+    import graft.tensor
+
+    return graft.tensor
