@@ -393,3 +393,26 @@ def test_linker_name_must_match_the_registered_name(runtime_backends: Any) -> No
     with pytest.raises(AssertionError, match="Linker's name is 'py'"):
         Misnamed().test_backend_is_usable()
     Misnamed().test_conformance(("fast_run", _case("io-aliasing")))  # the values are right
+
+
+class BrokenAfterError(Wrapping):
+    """Right until a run-time error; after one, every call returns zeros."""
+
+    def wrap(self, fn: Fn, fgraph: FunctionGraph) -> Fn:
+        failed: list[bool] = []
+
+        def run(*args: Any) -> list[Any]:
+            if failed:
+                return [np.zeros_like(o) if isinstance(o, np.ndarray) else o for o in fn(*args)]
+            try:
+                return fn(*args)
+            except Exception:
+                failed.append(True)
+                raise
+
+        return run
+
+
+def test_state_corrupted_by_an_error_fails_the_kit() -> None:
+    with pytest.raises(AssertionError, match="call after the error calls"):
+        check_case(BrokenAfterError(), "shape-errors", None)

@@ -43,7 +43,8 @@ earlier calls unchanged (no state or buffers leaking between calls). Error
 calls feed mismatched shapes; the backend must raise the same kind of
 exception as the reference (ValueError, IndexError...) with a message that
 names the Op and shows the offending input shapes as Python tuples, as
-`graft.link.basic.raise_node_error` writes them: never crash, never return.
+`graft.link.basic.raise_node_error` writes them: never crash, never return
+garbage; and the function must still work after such an error.
 
 Coverage: every scalar op that ``graft.scalar`` exports (enumerated, so new
 ops are covered), inside Elemwise and inside Composite, on float64, float32,

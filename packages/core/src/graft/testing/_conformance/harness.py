@@ -376,6 +376,19 @@ def check_case(backend: Any, case: Case, optimizer: Any = "fast_run") -> None:
             why = _check_error(fn, err, ref)
             if why is not None:
                 problems.append(f"error call {err.label!r}: {why}")
+        if graph.errors and not graph.updates:
+            # A failed call must leave the function usable: values A once more.
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    outs = fn(*_arguments(exp.calls[0], False, graph.alias))
+            except Exception as e:
+                problems.append(f"call after the error calls raised {type(e).__name__}: {e}")
+            else:
+                for j, (g, w) in enumerate(zip(outs, exp.outputs[0])):
+                    why = _compare(g, w, graph.tolerance)
+                    if why is not None:
+                        problems.append(f"call after the error calls: {_label(graph, j)}: {why}")
     finally:
         _reset(graph, exp.initial_shared)
     if problems:
