@@ -31,12 +31,12 @@ class ToyGen(CodegenLinker):
     rules: RuleTable = RuleTable("toygen")
     loaded: list[str] = []
 
-    def load(self, path, source, entries, em):
+    def load(self, path, source, segments, em):
         type(self).loaded.append(source)
         module = load_python_module(path, source)
         for k, v in em.globals.items():
             setattr(module, k, v)
-        return [getattr(module, e) for e in entries]
+        return [getattr(module, seg.entry) for seg in segments]
 
 
 def _via_perform(node, ins, outs, em):

@@ -21,7 +21,7 @@ import platform
 from pathlib import Path
 from typing import Any, ClassVar
 
-from graft.link.codegen import CodegenLinker, Emitter, load_python_module
+from graft.link.codegen import CodegenLinker, Emitter, Segment, load_python_module
 from graft.link.dispatch import RuleTable
 
 __all__ = ["NumbaLinker"]
@@ -55,16 +55,67 @@ class NumbaLinker(CodegenLinker):
             f"cpu {platform.machine()}",
         )
 
-    def load(self, path: Path | None, source: str, entries: list[str], em: Emitter) -> list[Any]:
-        import numba
-
+    def load(
+        self, path: Path | None, source: str, segments: list[Segment], em: Emitter
+    ) -> list[Any]:
         module = load_python_module(path, source)
         for k, v in em.globals.items():
             setattr(module, k, v)
-        return [
-            numba.njit(cache=path is not None, error_model="numpy", nogil=True)(getattr(module, e))
-            for e in entries
-        ]
+        return [self._jit(module, seg, path) for seg in segments]
+
+    def _jit(self, module: Any, seg: Segment, path: Path | None) -> Any:
+        """The segment's function under numba.njit, compiled now for C-contiguous inputs of
+        its parameters' types (other layouts compile on first use).
+
+        Compiling here (inside ``graft.function``) puts the cost where users expect it,
+        and a corrupt entry of numba's cache shows here: it is removed and compiled again.
+        """
+        import numba
+
+        py_fn = getattr(module, seg.entry)
+        sig = _signature(seg.params)
+        for attempt in range(2):
+            fn = numba.njit(cache=path is not None, error_model="numpy", nogil=True)(py_fn)
+            if sig is None:
+                return fn
+            try:
+                fn.compile(sig)
+                return fn
+            except Exception:
+                if attempt or path is None or not _purge_numba_cache(path, seg.entry):
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _signature(params: list[Any]) -> tuple[Any, ...] | None:
+    """numba argument types for C-contiguous arrays of ``params``' tensor types, or None."""
+    from numba.core import types
+    from numba.np.numpy_support import from_dtype
+
+    from graft.tensor.type import TensorType
+
+    out = []
+    for v in params:
+        t = v.type
+        if not isinstance(t, TensorType):
+            return None
+        try:
+            out.append(types.Array(from_dtype(t.numpy_dtype), t.ndim, "C"))
+        except Exception:
+            return None
+    return tuple(out)
+
+
+def _purge_numba_cache(path: Path, entry: str) -> bool:
+    """Remove numba's cache files of ``entry`` in the module at ``path``; whether any existed."""
+    import contextlib
+
+    found = False
+    for p in (path.parent / "__pycache__").glob(f"{path.stem}.{entry}-*"):
+        found = True
+        with contextlib.suppress(OSError):
+            p.unlink()
+    return found
 
 
 def _register_rules() -> None:

@@ -34,11 +34,11 @@ Example (a complete toy backend that generates Python and runs it as is)::
         name = "pygen"
         rules = RuleTable("pygen")
 
-        def load(self, path, source, entries, em):
+        def load(self, path, source, segments, em):
             module = load_python_module(path, source)
             for name, value in em.globals.items():
                 setattr(module, name, value)
-            return [getattr(module, e) for e in entries]
+            return [getattr(module, seg.entry) for seg in segments]
 
     @PyGen.rules.register(Elemwise)
     def elemwise(node, ins, outs, em):
@@ -175,9 +175,12 @@ class CodegenLinker(Linker):
         """Everything besides the graph that the compiled code depends on (versions, flags)."""
         return (self.name,)
 
-    def load(self, path: Path | None, source: str, entries: list[str], em: Emitter) -> list[Any]:
+    def load(
+        self, path: Path | None, source: str, segments: list[Segment], em: Emitter
+    ) -> list[Any]:
         """Compile ``source`` (written at ``path`` when the cache is usable) into one callable
-        per name in ``entries``."""
+        per segment (its function is named ``segment.entry``; ``segment.params`` are the
+        variables it is called with, so their types give its signature)."""
         raise NotImplementedError(f"{type(self).__name__}.load")
 
     def prepare_input(self, value: Any) -> Any:
@@ -261,7 +264,7 @@ class CodegenLinker(Linker):
 
             path = write_entry(self.name, key, self.source_suffix, source)
         t0 = perf_counter()
-        fns = self.load(path, source, [s.entry for s in segments], em) if segments else []
+        fns = self.load(path, source, segments, em) if segments else []
         load_time = perf_counter() - t0
         call = self._driver(fgraph, plan, segments, fns)
         return CompiledGraph(call, fgraph, linker=self, import_time=load_time)
