@@ -18,19 +18,19 @@ import pytest
 
 pytest.importorskip("numba")
 
-import graft  # noqa: E402
-import graft.tensor as gt  # noqa: E402
-from graft.compile import Mode  # noqa: E402
-from graft.link.codegen import BackendFallbackWarning  # noqa: E402
-from graft.raise_op import CheckAndRaise  # noqa: E402
-from graft.tensor.axes import BroadcastTo  # noqa: E402
-from graft.tensor.basic import ScalarFromTensor, TensorFromScalar  # noqa: E402
-from graft.tensor.extra_ops import Diff  # noqa: E402
-from graft.tensor.join import ARange, Eye, Join, MakeVector  # noqa: E402
-from graft.tensor.math import Argmax, Dot, MatMul  # noqa: E402
-from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape  # noqa: E402
-from graft.tensor.sorting import ArgSortOp, SortOp  # noqa: E402
-from graft.tensor.triangular import AllocDiag, ExtractDiag  # noqa: E402
+import graft
+import graft.tensor as gt
+from graft.compile import Mode
+from graft.link.codegen import BackendFallbackWarning
+from graft.raise_op import CheckAndRaise
+from graft.tensor.axes import BroadcastTo
+from graft.tensor.basic import ScalarFromTensor, TensorFromScalar
+from graft.tensor.extra_ops import Diff
+from graft.tensor.join import ARange, Eye, Join, MakeVector
+from graft.tensor.math import Argmax, Dot, MatMul
+from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
+from graft.tensor.sorting import ArgSortOp, SortOp
+from graft.tensor.triangular import AllocDiag, ExtractDiag
 
 NUMBA = Mode(linker="numba", optimizer=None)
 PY = Mode(linker="py", optimizer=None)
@@ -110,7 +110,10 @@ def test_shape_ops_and_reshape() -> None:
     n = gt.lscalar("n")
     x0 = gt.dscalar("x0")
     ins += [n, x0]
-    outs += [Reshape(0)(x0, gt.as_tensor(np.zeros(0, "int64"))), Reshape(2)(ins[0], MakeVector()(n, -1))]
+    outs += [
+        Reshape(0)(x0, gt.as_tensor(np.zeros(0, "int64"))),
+        Reshape(2)(ins[0], MakeVector()(n, -1)),
+    ]
     shapes = [(2, 3, 4), (0, 3, 4)]
     cases = []
     for s in shapes:
@@ -275,7 +278,7 @@ def test_dot_and_matmul_dtypes() -> None:
     ins += [f32m, f64v, t3, t4, i3]
     outs += [Dot()(f32m, f64v), MatMul()(t3, t4), MatMul()(t4, ins[1]), MatMul()(i3, i3)]
     cases = []
-    for m, k, n in ((2, 3, 3), (3, 0, 3), (1, 1, 1)):
+    for m, k in ((2, 3), (3, 0), (1, 1)):
         vals: list[Any] = []
         for dt in DTYPES:
             a = _arr((m, k), dt) if m != 2 else _strided((m, k), dt)
@@ -295,10 +298,11 @@ def test_along_axis_ops() -> None:
     for dt in DTYPES:
         x = gt.tensor(dtype=dt, shape=(None, None, None))
         ins.append(x)
-        outs += [gt.cumsum(x, axis=1), gt.cumprod(x, axis=0), gt.cumsum(x)]
-        outs += [gt.cumsum(x, axis=2)]
-        outs += [Diff(1, 2)(x), Diff(2, 0)(x)]
-        outs += [SortOp(1)(x), SortOp(None)(x), ArgSortOp(2, "stable")(x), ArgSortOp(0, "mergesort")(x)]
+        outs += [gt.cumsum(x, axis=1), Diff(1, 2)(x), SortOp(1)(x), ArgSortOp(2, "stable")(x)]
+        if dt in ("float64", "float32", "int8", "bool"):
+            # More axes on a few dtypes (numba compile time grows with the graph).
+            outs += [gt.cumprod(x, axis=0), gt.cumsum(x), Diff(2, 0)(x)]
+            outs += [SortOp(None)(x), ArgSortOp(0, "mergesort")(x)]
         if dt != "bool":
             outs += [gt.softmax(x, axis=1), gt.log_softmax(x, axis=-1), gt.softmax(x, axis=None)]
     cases = []
@@ -364,7 +368,9 @@ def test_check_and_raise_and_gradient_identities() -> None:
     c = gt.tensor(dtype="bool", shape=())
     k = gt.lscalar("k")
     out = CheckAndRaise(MyError, "x must be 'positive'")(x, c, k)
-    ident = graft.gradient.consider_constant(x) if hasattr(graft.gradient, "consider_constant") else x
+    ident = (
+        graft.gradient.consider_constant(x) if hasattr(graft.gradient, "consider_constant") else x
+    )
     with graft.change_flags(backend_fallback="raise"):
         f = graft.function([x, c, k], [out, ident], mode=NUMBA)
     got = f(np.arange(3.0), True, 1)

@@ -162,8 +162,8 @@ def _searchsorted(a: Any, v: Any, right: Any, out: Any) -> None:
                 lo = mid + 1
             else:
                 hi = mid
-        flat_out[k] = lo  # noqa: SIM113 (numba: no enumerate over .flat)
-        k += 1
+        flat_out[k] = lo
+        k += 1  # noqa: SIM113 (numba has no enumerate over .flat)
 
 
 @numba.njit(cache=True)
