@@ -18,10 +18,18 @@ Plugins add rules for their own Ops through ``graft_extend_backend``::
 from __future__ import annotations
 
 import platform
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
-from graft.link.codegen import CodegenLinker, Emitter, Segment, load_python_module
+from graft.link.codegen import (
+    BackendFallbackWarning,
+    CodegenLinker,
+    Emitter,
+    Segment,
+    load_python_module,
+    perform_segment,
+)
 from graft.link.dispatch import RuleTable
 
 __all__ = ["NumbaLinker"]
@@ -81,10 +89,32 @@ class NumbaLinker(CodegenLinker):
             try:
                 fn.compile(sig)
                 return fn
+            except numba.core.errors.NumbaError as exc:
+                # Generated code numba cannot compile is a missing rule case: run the
+                # segment through the Ops' perform rather than refuse the graph.
+                return self._compile_failed(seg, exc)
             except Exception:
                 if attempt or path is None or not _purge_numba_cache(path, seg.entry):
                     raise
         raise AssertionError("unreachable")
+
+    def _compile_failed(self, seg: Segment, exc: Exception) -> Any:
+        from graft.configparser import config
+        from graft.link.basic import UnsupportedOpError
+
+        ops = ", ".join(sorted({str(n.op) for n in seg.nodes}))
+        if config.backend_fallback == "raise":
+            raise UnsupportedOpError(
+                f"backend 'numba' could not compile the code generated for {ops}: {exc}"
+            ) from exc
+        if config.backend_fallback == "warn":
+            warnings.warn(
+                f"backend 'numba' could not compile the code generated for {ops}; these "
+                f"nodes run through Python ({type(exc).__name__}: {str(exc).splitlines()[0]})",
+                BackendFallbackWarning,
+                stacklevel=6,
+            )
+        return perform_segment(seg)
 
 
 def _signature(params: list[Any]) -> tuple[Any, ...] | None:

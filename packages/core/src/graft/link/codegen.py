@@ -79,6 +79,7 @@ __all__ = [
     "Segment",
     "comment",
     "load_python_module",
+    "perform_segment",
 ]
 
 
@@ -355,6 +356,28 @@ def _wire(segments: list[Segment], plan: list[Segment | Apply], fgraph: Function
         else:
             needed_later -= produced
             needed_later.update(v for v in step.inputs if not isinstance(v, Constant))
+
+
+def perform_segment(seg: Segment) -> Callable[..., tuple[Any, ...]]:
+    """A callable that computes ``seg`` with its nodes' own ``perform`` (same signature as
+    the compiled segment): what a backend uses for a segment it failed to compile."""
+    import numpy as np
+
+    def run(*args: Any) -> tuple[Any, ...]:
+        env: dict[Variable, Any] = dict(zip(seg.params, args))
+        for node in seg.nodes:
+            ins = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
+            storage: list[list[Any]] = [[None] for _ in node.outputs]
+            try:
+                with np.errstate(all="ignore"):
+                    node.op.perform(node, ins, storage)
+            except Exception as e:
+                raise_node_error(e, node, ins)
+            for o, st in zip(node.outputs, storage):
+                env[o] = st[0]
+        return tuple(env[v] for v in seg.results)
+
+    return run
 
 
 def _replay(seg: Segment, values: dict[Variable, Any], exc: BaseException) -> None:
