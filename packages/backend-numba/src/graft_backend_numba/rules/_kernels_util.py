@@ -230,3 +230,8 @@ def _shape_prod(shape: Any) -> Any:  # pragma: no cover - compiled
     for s in shape:
         p *= s
     return p
+
+
+def op_of(node: Any) -> Any:
+    """``node.op`` typed loosely: rules read the props of the concrete Op class."""
+    return node.op

@@ -43,6 +43,7 @@ from graft_backend_numba.rules._kernels_util import (
     ndim,
     nest,
     np_dtype,
+    op_of,
     tup,
     use_np,
 )
@@ -63,8 +64,8 @@ def _basic_index(
     parts: list[str] = []
     it = iter(idx_names)
     norm = kernel(em, _norm_index)
-    out_nd = ndim(node.inputs[0]) - len(node.op.idx_list)
-    for axis, e in enumerate(node.op.idx_list):
+    out_nd = ndim(node.inputs[0]) - len(op_of(node).idx_list)
+    for axis, e in enumerate(op_of(node).idx_list):
         if isinstance(e, tuple):
             out_nd += 1
             vals: list[str] = []
@@ -117,7 +118,7 @@ def inc_subtensor(node: Apply, ins: list[str], outs: list[str], em: Any) -> list
     xv, yv = node.inputs[0], node.inputs[1]
     lines, parts, out_nd = _basic_index(node, x, ins[2:], em)
     lines.append(f"{out} = {x}.copy()")
-    mode = "set" if node.op.set_instead_of_inc else "inc"
+    mode = "set" if op_of(node).set_instead_of_inc else "inc"
     is_bool = dtype_of(xv) == "bool"
     if out_nd == 0:
         target = f"{out}[{', '.join(parts)}]" if parts else f"{out}[()]"
@@ -223,15 +224,15 @@ def _advanced(
         elif item[0] == "slice":
             axis, pos = item[1], item[2]
             ins_of = iter(lay.inputs_of.get(pos, []))
-            vals = []
+            vals: list[Any] = []
             for p in idx_list[pos]:
                 vals.append(f"{idx_names[next(ins_of)]}[()]" if p == SYM else p)
-            a, b, c = vals
+            sa, sb, sc = vals
             st, sp, ln = em.fresh("st"), em.fresh("sp"), em.fresh("ln")
             lines.append(
                 f"{st}, {sp}, {ln} = {sl}({x}.shape[{axis}], "
-                f"{0 if a is None else a}, {a is not None}, "
-                f"{0 if b is None else b}, {b is not None}, {1 if c is None else c})"
+                f"{0 if sa is None else sa}, {sa is not None}, "
+                f"{0 if sb is None else sb}, {sb is not None}, {1 if sc is None else sc})"
             )
             i = em.fresh("o")
             dims.append(ln)
@@ -251,7 +252,7 @@ def _advanced(
 
 
 def _adv_parts(node: Apply, first: int) -> tuple[Sequence[Any], list[Any]]:
-    op = node.op
+    op = op_of(node)
     idx_list = (
         (ARRAY,) if isinstance(op, AdvancedSubtensor1 | AdvancedIncSubtensor1) else op.idx_list
     )
@@ -310,7 +311,7 @@ def advanced_inc_subtensor(
         mults.append(m)
     target = at(out, xidx)
     val = at(y, [f"{loop[off + k]} * {mults[k]}" for k in range(y_nd)])
-    if node.op.set_instead_of_inc:
+    if op_of(node).set_instead_of_inc:
         body = [f"{target} = {val}"]
     elif dtype_of(node.inputs[0]) == "bool":
         body = [f"{target} = {target} or {val}"]

@@ -37,6 +37,7 @@ from graft_backend_numba.rules._kernels_util import (
     kernel,
     ndim,
     np_dtype,
+    op_of,
     tup,
     use_np,
 )
@@ -81,7 +82,7 @@ def tri_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
         f"{b} = {' * '.join(lead) or '1'}",
         f"{x3} = np.ascontiguousarray({x}).reshape(({b}, {rows}, {cols}))",
         f"{r3} = np.empty({x3}.shape, {np_dtype(node.outputs[0])})",
-        f"{kernel(em, _tri3)}({x3}, {int(node.op.k)}, {bool(node.op.lower)}, {r3})",
+        f"{kernel(em, _tri3)}({x3}, {int(op_of(node).k)}, {bool(op_of(node).lower)}, {r3})",
         f"{out} = {r3}.reshape({tup([*lead, rows, cols])})",
     ]
 
@@ -122,7 +123,7 @@ def cholesky_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Line
     if not _float_out(node):
         return None
     use_np(em)
-    op = node.op
+    op = op_of(node)
     a, lines = _as_out(em, ins[0], node)
     fn = kernel(em, KL._cholesky)
     return [*lines, f"{outs[0]} = {fn}({a}, {bool(op.lower)}, {op.on_error == 'raise'})"]
@@ -140,7 +141,7 @@ def _rhs2(em: Any, b: str, node: Apply) -> tuple[str, list[str], bool]:
 @_reg(Solve)
 def solve_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     """``solve(a, b)`` for a general square ``a`` (LAPACK gesv, as SciPy's ``assume_a="gen"``)."""
-    if not _float_out(node) or node.op.assume_a != "gen":
+    if not _float_out(node) or op_of(node).assume_a != "gen":
         return None
     use_np(em)
     a, lines = _as_out(em, ins[0], node)
@@ -161,7 +162,7 @@ def solve_triangular_rule(node: Apply, ins: list[str], outs: list[str], em: Any)
     if not _float_out(node):
         return None
     use_np(em)
-    op = node.op
+    op = op_of(node)
     a, lines = _as_out(em, ins[0], node)
     b, more, vec = _rhs2(em, ins[1], node)
     r = em.fresh("r")
@@ -181,7 +182,7 @@ def solve_triangular_rule(node: Apply, ins: list[str], outs: list[str], em: Any)
 @_reg(Eigh)
 def eigh_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     """``np.linalg.eigh`` of a 2-d matrix (lower triangle)."""
-    if not _float_out(node) or ndim(node.inputs[0]) != 2 or node.op.UPLO != "L":
+    if not _float_out(node) or ndim(node.inputs[0]) != 2 or op_of(node).UPLO != "L":
         return None
     use_np(em)
     a, lines = _as_out(em, ins[0], node)
@@ -194,7 +195,7 @@ def svd_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     if not _float_out(node) or ndim(node.inputs[0]) != 2:
         return None
     use_np(em)
-    op = node.op
+    op = op_of(node)
     a, lines = _as_out(em, ins[0], node)
     full = bool(op.full_matrices)
     if op.compute_uv:
@@ -206,7 +207,7 @@ def svd_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
 @_reg(QR)
 def qr_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     """``np.linalg.qr(a, "reduced")`` of a 2-d matrix."""
-    if not _float_out(node) or ndim(node.inputs[0]) != 2 or node.op.mode != "reduced":
+    if not _float_out(node) or ndim(node.inputs[0]) != 2 or op_of(node).mode != "reduced":
         return None
     use_np(em)
     a, lines = _as_out(em, ins[0], node)

@@ -46,6 +46,7 @@ from graft_backend_numba.rules._kernels_util import (
     ndim,
     nest,
     np_dtype,
+    op_of,
     scalar_of,
     tup,
     use_np,
@@ -87,7 +88,7 @@ def shape_i_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines
     if not isinstance(node.inputs[0].type, TensorType):
         return None
     use_np(em)
-    return _empty0(outs[0], "np.int64", f"{ins[0]}.shape[{node.op.i}]")
+    return _empty0(outs[0], "np.int64", f"{ins[0]}.shape[{op_of(node).i}]")
 
 
 @_reg(SpecifyShape)
@@ -96,7 +97,7 @@ def specify_shape_rule(node: Apply, ins: list[str], outs: list[str], em: Any) ->
     if not isinstance(node.inputs[0].type, TensorType):
         return None
     lines: list[str] = []
-    for d, s in enumerate(node.op.shape):
+    for d, s in enumerate(op_of(node).shape):
         if s is not None:
             lines += [
                 f"if {ins[0]}.shape[{d}] != {int(s)}:",
@@ -113,7 +114,7 @@ def reshape_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines
     use_np(em)
     x, shp = ins
     d = em.fresh("dims")
-    nd = node.op.ndim
+    nd = op_of(node).ndim
     src = f"np.ascontiguousarray({x})" if ndim(node.inputs[0]) > 0 else x
     return [
         f"{d} = {kernel(em, K._reshape_dims)}({x}.size, {shp})",
@@ -201,7 +202,7 @@ def join_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     if not all_tensors(node.inputs + node.outputs):
         return None
     use_np(em)
-    a = node.op.axis
+    a = op_of(node).axis
     nd = ndim(node.outputs[0])
     first = ins[0]
     lines: list[str] = []
@@ -233,7 +234,7 @@ def split_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
         return None
     use_np(em)
     x, sizes = ins
-    a, nd = node.op.axis, ndim(node.inputs[0])
+    a, nd = op_of(node).axis, ndim(node.inputs[0])
     lines = [
         f"if {sizes}.shape[0] != {len(outs)}:",
         "    raise ValueError('Split: wrong number of split sizes')",
@@ -320,8 +321,8 @@ def extract_diag_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> 
     use_np(em)
     x = node.inputs[0]
     nd = ndim(x)
-    a1, a2 = node.op._axes(x)
-    off = node.op.offset
+    a1, a2 = op_of(node)._axes(x)
+    off = op_of(node).offset
     rest = [d for d in range(nd) if d not in (a1, a2)]
     xn, out = ins[0], outs[0]
     ln = em.fresh("ln")
@@ -350,7 +351,7 @@ def alloc_diag_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Li
     use_np(em)
     v, out = ins[0], outs[0]
     nd = ndim(node.inputs[0])
-    off = node.op.offset
+    off = op_of(node).offset
     n = em.fresh("n")
     lead = [f"{v}.shape[{d}]" for d in range(nd - 1)]
     lines = [
@@ -535,7 +536,7 @@ def cumop_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     if not all_tensors(node.inputs + node.outputs):
         return None
     use_np(em)
-    op = node.op
+    op = op_of(node)
     nd = ndim(node.inputs[0])
     lines, x2, xt, perm = _rows(em, ins[0], nd, op.axis)
     r2 = em.fresh("r2")
@@ -549,7 +550,7 @@ def cumop_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
 @_reg(Diff)
 def diff_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     """``np.diff(x, n, axis)`` (the forward op; its transpose runs through ``perform``)."""
-    op = node.op
+    op = op_of(node)
     if op.transpose or not all_tensors(node.inputs + node.outputs):
         return None
     use_np(em)
@@ -576,7 +577,7 @@ def searchsorted_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> 
     out = outs[0]
     return [
         f"{out} = np.empty({tup([f'{v}.shape[{d}]' for d in range(vn)])}, np.int64)",
-        f"{kernel(em, K._searchsorted)}({a}, {v}, {node.op.side == 'right'}, {out})",
+        f"{kernel(em, K._searchsorted)}({a}, {v}, {op_of(node).side == 'right'}, {out})",
     ]
 
 
@@ -586,7 +587,7 @@ def argmax_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     if not all_tensors(node.inputs + node.outputs):
         return None
     use_np(em)
-    op = node.op
+    op = op_of(node)
     nd = ndim(node.inputs[0])
     lines, x2, xt, perm = _rows(em, ins[0], nd, op.axis)
     r = em.fresh("r")
@@ -603,7 +604,7 @@ def argmax_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
 
 def _sort_common(node: Apply, ins: list[str], outs: list[str], em: Any, fn: Any) -> Lines:
     use_np(em)
-    op = node.op
+    op = op_of(node)
     nd = ndim(node.inputs[0])
     lines, x2, xt, perm = _rows(em, ins[0], nd, op.axis)
     r2 = em.fresh("r2")
@@ -629,7 +630,7 @@ def argsort_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines
     """``np.argsort`` for the stable kinds; the order of ties of the others is NumPy's own."""
     if not all_tensors(node.inputs + node.outputs):
         return None
-    if node.op.kind not in ("stable", "mergesort"):
+    if op_of(node).kind not in ("stable", "mergesort"):
         return None
     return _sort_common(node, ins, outs, em, K._argsort_rows_stable)
 
@@ -640,7 +641,7 @@ def softmax_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines
     if not all_tensors(node.inputs + node.outputs):
         return None
     use_np(em)
-    op = node.op
+    op = op_of(node)
     nd = ndim(node.inputs[0])
     dt = dtype_of(node.outputs[0])
     x = em.fresh("xf")
@@ -669,8 +670,8 @@ def check_and_raise_rule(node: Apply, ins: list[str], outs: list[str], em: Any) 
     """The value itself, or the op's exception (with its message) when a condition is false."""
     if not all_tensors(node.inputs):
         return None
-    exc = em.add_global(node.op.exc_type, "exc")
-    msg = em.add_global(node.op.msg, "msg")
+    exc = em.add_global(op_of(node).exc_type, "exc")
+    msg = em.add_global(op_of(node).msg, "msg")
     lines: list[str] = []
     for c in ins[1:]:
         lines += [f"if not {c}[()]:", f"    raise {exc}({msg})"]
