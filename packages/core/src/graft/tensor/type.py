@@ -99,6 +99,8 @@ class TensorType(Type):
         self.shape = _norm_shape(shape)
         self.name = name
         self.numpy_dtype = np.dtype(self.dtype)
+        self._ndim = len(self.shape)
+        self._all_unknown = all(s is None for s in self.shape)
 
     @property
     def ndim(self) -> int:
@@ -120,6 +122,12 @@ class TensorType(Type):
     ) -> np.ndarray:
         dtype = self.numpy_dtype
         if type(data) is np.ndarray and data.dtype == dtype:
+            # The common case, kept short: it is on every call of a compiled function.
+            if data.ndim == self._ndim and (
+                self._all_unknown
+                or all(s is None or s == a for s, a in zip(self.shape, data.shape))
+            ):
+                return data
             arr = data
         elif strict:
             if not isinstance(data, np.ndarray):
