@@ -255,7 +255,7 @@ def reduction_nest(
             for d in trailing:
                 loop(d, inner)
                 inner += step(d)
-            v = em.fresh("v")
+            v = em.fresh("el")
             body = [
                 *code.lines,
                 f"{v} = {red.value(code.exprs[0])}",
@@ -264,7 +264,7 @@ def reduction_nest(
             lines.extend(IND * inner + b for b in body)
             lines.append(IND * depth + f"{acc_arr}{kidx} = {acc}")
         else:
-            v = em.fresh("v")
+            v = em.fresh("el")
             cur = em.fresh("c")
             body = [
                 *code.lines,
@@ -293,7 +293,7 @@ def reduction_nest(
     for d in trailing:
         loop(d, inner)
         inner += step(d)
-    v = em.fresh("v")
+    v = em.fresh("el")
     body = [*code.lines, f"{v} = {red.value(code.exprs[0])}", f"{acc} = {red.combine(acc, v)}"]
     lines.extend(IND * inner + b for b in body)
     lines.append(IND * depth + f"{out}{kidx} = {red.final(acc)}")
