@@ -176,3 +176,17 @@ def test_rule_table_lookup_conflicts_and_coverage():
     assert CAReduce in table and len(table) == 2
     with pytest.raises(TypeError):
         table.register(int, rule="x")
+
+
+def test_large_segments_are_outlined_one_function_per_node():
+    class Outlined(ToyGen):
+        outline_after = 2
+
+    x = gt.dvector("x")
+    out = gt.exp(gt.sin(gt.exp(x)) * x) - x  # five Elemwise nodes (no rewriting)
+    ToyGen.loaded.clear()
+    f = graft.function([x], out, mode=Mode(linker=Outlined(), optimizer=None))
+    v = np.array([0.0, 0.5])
+    np.testing.assert_allclose(f(v), np.exp(np.sin(np.exp(v)) * v) - v)
+    (source,) = ToyGen.loaded
+    assert source.count("def graft_segment0_n") == 5

@@ -35,6 +35,9 @@ from graft.link.dispatch import RuleTable
 __all__ = ["NumbaLinker"]
 
 RULES: RuleTable[Any] = RuleTable("numba")
+#: numba.njit flags of every generated function: NumPy's floating-point error model
+#: (inf/nan, no ZeroDivisionError), and the GIL released while it runs.
+_FLAGS: dict[str, Any] = {"error_model": "numpy", "nogil": True}
 
 
 class NumbaLinker(CodegenLinker):
@@ -50,6 +53,11 @@ class NumbaLinker(CodegenLinker):
     # In-place rewrites would make generated loops write into their inputs;
     # the loops allocate their outputs instead.
     excluded_rewrite_tags = ("inplace",)
+    # numba's compile time grows faster than a function's size (one function of 264
+    # reductions overflowed its compiler), but each function costs ~0.1 s to compile:
+    # only large segments become one function per node. Measured (benchmarks/README.md):
+    # 81 nodes inline 6.3 s; 301 nodes outlined 46 s.
+    outline_after = 60
 
     def cache_salt(self) -> tuple[str, ...]:
         import numba
@@ -66,9 +74,16 @@ class NumbaLinker(CodegenLinker):
     def load(
         self, path: Path | None, source: str, segments: list[Segment], em: Emitter
     ) -> list[Any]:
+        import numba
+
         module = load_python_module(path, source)
         for k, v in em.globals.items():
             setattr(module, k, v)
+        for seg in segments:
+            for helper in seg.helpers:  # outlined nodes: jitted before the segment calls them
+                fn = getattr(module, helper)
+                if not isinstance(fn, numba.core.dispatcher.Dispatcher):
+                    setattr(module, helper, numba.njit(cache=path is not None, **_FLAGS)(fn))
         return [self._jit(module, seg, path) for seg in segments]
 
     def _jit(self, module: Any, seg: Segment, path: Path | None) -> Any:
@@ -83,7 +98,7 @@ class NumbaLinker(CodegenLinker):
         py_fn = getattr(module, seg.entry)
         sig = _signature(seg.params)
         for attempt in range(2):
-            fn = numba.njit(cache=path is not None, error_model="numpy", nogil=True)(py_fn)
+            fn = numba.njit(cache=path is not None, **_FLAGS)(py_fn)
             if sig is None:
                 return fn
             try:

@@ -6,7 +6,7 @@ numba in nopython mode, that compute ``outs`` (identifiers) from ``ins``.
 Returning None sends the node to the Python fallback.
 """
 
-from graft_backend_numba.rules import (  # noqa: F401  (registration)
+from graft_backend_numba.rules import (  # registration
     elemwise,
     indexing,
     linalg,
