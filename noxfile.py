@@ -19,6 +19,16 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 PACKAGES: dict[str, tuple[list[str], str]] = {
     "core": (["packages/core"], "tests/core"),
     "rewrites-tensor": (["packages/core", "packages/rewrites-tensor"], "tests/rewrites_tensor"),
+    # The backends are tested on FAST_RUN graphs too (fused Composites, ElemwiseReduce).
+    "backend-numba": (
+        ["packages/core", "packages/rewrites-tensor", "packages/backend-numba"],
+        "tests/backend_numba",
+    ),
+    # The conformance kit, for every installed backend (the reference one included).
+    "conformance": (
+        ["packages/core", "packages/rewrites-tensor", "packages/backend-numba"],
+        "tests/conformance",
+    ),
 }
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-benchmark>=4"]
 
