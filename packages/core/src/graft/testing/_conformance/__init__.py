@@ -14,13 +14,32 @@ from graft.testing._conformance import (
     reductions,
     shapes,
 )
-from graft.testing._conformance.harness import Case, ErrorCall, Graph, check_case, compile_count
+from typing import Any
+
+from graft.testing._conformance.harness import (
+    Case,
+    ErrorCall,
+    Graph,
+    check_case,
+    compile_count,
+    split,
+)
 
 __all__ = ["CASES", "Case", "ErrorCall", "Graph", "check_case", "compile_count"]
 
-#: Every case of the battery, in a stable order (one compiled function each).
-CASES: tuple[Case, ...] = tuple(
-    case
-    for module in (elemwise, reductions, products, indexing, shapes, behaviour)
-    for case in module.cases()
-)
+_CASES: list[tuple[Case, ...]] = []
+
+
+def _cases() -> tuple[Case, ...]:
+    # Built on first use (about a second): splitting big graphs needs their output counts.
+    if not _CASES:
+        modules = (elemwise, reductions, products, indexing, shapes, behaviour)
+        _CASES.append(tuple(split([c for m in modules for c in m.cases()])))
+    return _CASES[0]
+
+
+def __getattr__(name: str) -> Any:
+    # CASES: every case of the battery, in a stable order (one compiled function each).
+    if name == "CASES":
+        return _cases()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

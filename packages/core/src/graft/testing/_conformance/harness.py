@@ -24,7 +24,7 @@ import numpy as np
 
 from graft.graph.basic import Variable
 
-__all__ = ["Case", "ErrorCall", "Graph", "check_case", "compile_count"]
+__all__ = ["MAX_OUTPUTS", "Case", "ErrorCall", "Graph", "check_case", "compile_count", "split"]
 
 #: (rtol, atol) per value dtype; `Graph.tolerance` scales both.
 _TOLERANCE: dict[str, tuple[float, float]] = {
@@ -78,12 +78,66 @@ class Graph:
 
 @dataclass(frozen=True)
 class Case:
-    """One battery entry: ``build()`` makes its `Graph`; one compiled function per check."""
+    """One battery entry, one compiled function per check.
+
+    ``build()`` makes the `Graph`; ``part`` ``(start, stop)`` selects a
+    slice of its outputs (None: all), so that a large graph is checked as
+    several functions of moderate size (see `split`). ``graph`` names the
+    graph the parts share (built and run on the reference once).
+    """
 
     name: str
     family: str
     build: Callable[[], Graph] = field(repr=False, compare=False)
     doc: str = ""
+    graph: str = ""
+    part: tuple[int, int] | None = None
+
+    @property
+    def key(self) -> str:
+        """The name of the graph this case checks (shared by the parts of one graph)."""
+        return self.graph or self.name
+
+
+#: Most outputs per compiled function: compile time of generated code grows
+#: faster than linearly with its size, so a big graph is cheaper in parts.
+MAX_OUTPUTS = 48
+_GRAPHS: dict[str, Graph] = {}
+
+
+def _graph(case: Case) -> Graph:
+    found = _GRAPHS.get(case.key)
+    if found is None:
+        found = _GRAPHS[case.key] = case.build()
+    return found
+
+
+def split(cases: Sequence[Case], size: int = MAX_OUTPUTS) -> list[Case]:
+    """Each case whose graph has more than ``size`` outputs, as parts of at most ``size``.
+
+    Builds the graphs (cached). Graphs with updates or error calls stay whole.
+    """
+    out: list[Case] = []
+    for case in cases:
+        graph = _graph(case)
+        n = len(graph.outputs)
+        parts = -(-n // size)
+        if parts <= 1 or graph.updates or graph.errors:
+            out.append(case)
+            continue
+        bounds = [n * k // parts for k in range(parts + 1)]
+        for k in range(parts):
+            out.append(
+                Case(
+                    f"{case.name}-p{k + 1}",
+                    case.family,
+                    case.build,
+                    f"{case.doc} (outputs {bounds[k]}-{bounds[k + 1] - 1} of {n})",
+                    graph=case.key,
+                    part=(bounds[k], bounds[k + 1]),
+                )
+            )
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -141,12 +195,13 @@ def _targets(graph: Graph) -> list[Any]:
     return [t for t, _ in graph.updates]
 
 
-def _compile(graph: Graph, mode: Any) -> Any:
+def _compile(graph: Graph, mode: Any, sel: Sequence[int] | None = None) -> Any:
     from graft.compile import function
 
+    outputs = graph.outputs if sel is None else [graph.outputs[i] for i in sel]
     return function(
         list(graph.inputs),
-        list(graph.outputs),
+        list(outputs),
         mode=mode,
         updates=list(graph.updates) or None,
         on_unused_input="ignore",
@@ -159,12 +214,12 @@ def _reset(graph: Graph, values: Sequence[Any]) -> None:
 
 
 def _expected(case: Case) -> _Expected:
-    found = _EXPECTED.get(case.name)
+    found = _EXPECTED.get(case.key)
     if found is not None:
         return found
     from graft.compile import Mode
 
-    graph = case.build()
+    graph = _graph(case)
     initial = [t.get_value(borrow=False) for t in _targets(graph)]
     a = graph.values(np.random.default_rng(_SEEDS[0]))
     b = graph.values(np.random.default_rng(_SEEDS[1]))
@@ -179,7 +234,7 @@ def _expected(case: Case) -> _Expected:
                 res = f(*args)
             except Exception as e:
                 raise AssertionError(
-                    f"conformance case {case.name}: the reference backend 'py' failed on call "
+                    f"conformance case {case.key}: the reference backend 'py' failed on call "
                     f"{k + 1}: {type(e).__name__}: {e}"
                 ) from e
             outputs.append([_copy(r) for r in res])
@@ -192,12 +247,12 @@ def _expected(case: Case) -> _Expected:
                 errors.append(e)
             else:
                 raise AssertionError(
-                    f"conformance case {case.name}: error call {err.label!r} does not raise "
+                    f"conformance case {case.key}: error call {err.label!r} does not raise "
                     "on the reference backend 'py'"
                 )
     _reset(graph, initial)
     found = _Expected(graph, calls, outputs, shared, initial, errors)
-    _EXPECTED[case.name] = found
+    _EXPECTED[case.key] = found
     return found
 
 
@@ -281,10 +336,11 @@ def _builtin_kind(exc: BaseException) -> type[BaseException]:
     return Exception
 
 
-def _label(graph: Graph, j: int) -> str:
-    if j < len(graph.labels):
-        return f"output {j} ({graph.labels[j]})"
-    target = _targets(graph)[j - len(graph.labels)]
+def _label(graph: Graph, sel: Sequence[int], j: int) -> str:
+    """What the ``j``-th compared value is: output ``sel[j]``, or a shared update after those."""
+    if j < len(sel):
+        return f"output {sel[j]} ({graph.labels[sel[j]]})"
+    target = _targets(graph)[j - len(sel)]
     return f"update of shared variable {target}"
 
 
@@ -327,11 +383,12 @@ def check_case(backend: Any, case: Case, optimizer: Any = "fast_run") -> None:
     where = (
         f"backend {getattr(backend, 'name', backend)!r}, optimizer={optimizer!r}, case {case.name}"
     )
+    sel = list(range(*(case.part or (0, len(graph.outputs)))))
     _reset(graph, exp.initial_shared)
     mode = Mode(linker=backend, optimizer=optimizer)
     _COMPILED[0] += 1
     try:
-        fn = _compile(graph, mode)
+        fn = _compile(graph, mode, sel)
     except Exception as e:
         raise AssertionError(f"{where}: compiling failed: {type(e).__name__}: {e}") from e
     problems: list[str] = []
@@ -348,10 +405,8 @@ def check_case(backend: Any, case: Case, optimizer: Any = "fast_run") -> None:
                     outs = fn(*args)
             except Exception as e:
                 raise AssertionError(f"{where}: {call} raised {type(e).__name__}: {e}") from e
-            if not isinstance(outs, list) or len(outs) != len(graph.outputs):
-                problems.append(
-                    f"{call}: returned {outs!r}, expected {len(graph.outputs)} outputs"
-                )
+            if not isinstance(outs, list) or len(outs) != len(sel):
+                problems.append(f"{call}: returned {outs!r}, expected {len(sel)} outputs")
                 break
             for i, (a, s) in enumerate(zip(args, snapshot)):
                 if not _identical(a, s):
@@ -359,16 +414,16 @@ def check_case(backend: Any, case: Case, optimizer: Any = "fast_run") -> None:
                         f"{call}: argument {i} ({graph.inputs[i]}) was modified in place"
                     )
             got = [*outs, *(t.get_value(borrow=True) for t in targets)]
-            want = [*exp.outputs[k], *exp.shared[k]]
+            want = [*(exp.outputs[k][i] for i in sel), *exp.shared[k]]
             for j, (g, w) in enumerate(zip(got, want)):
                 why = _compare(g, w, graph.tolerance)
                 if why is not None:
-                    problems.append(f"{call}: {_label(graph, j)}: {why}")
+                    problems.append(f"{call}: {_label(graph, sel, j)}: {why}")
             for k0, old, snap in earlier:
                 for j, (o, s) in enumerate(zip(old, snap)):
                     if not _identical(o, s):
                         problems.append(
-                            f"{call}: changed {_label(graph, j)} returned by call {k0 + 1} "
+                            f"{call}: changed {_label(graph, sel, j)} returned by call {k0 + 1} "
                             "(results must not share memory with later calls)"
                         )
             earlier.append((k, outs, [_copy(o) for o in outs]))
@@ -385,10 +440,11 @@ def check_case(backend: Any, case: Case, optimizer: Any = "fast_run") -> None:
             except Exception as e:
                 problems.append(f"call after the error calls raised {type(e).__name__}: {e}")
             else:
-                for j, (g, w) in enumerate(zip(outs, exp.outputs[0])):
-                    why = _compare(g, w, graph.tolerance)
+                for j, (g, i) in enumerate(zip(outs, sel)):
+                    why = _compare(g, exp.outputs[0][i], graph.tolerance)
                     if why is not None:
-                        problems.append(f"call after the error calls: {_label(graph, j)}: {why}")
+                        label = _label(graph, sel, j)
+                        problems.append(f"call after the error calls: {label}: {why}")
     finally:
         _reset(graph, exp.initial_shared)
     if problems:

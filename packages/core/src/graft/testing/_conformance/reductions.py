@@ -80,9 +80,9 @@ def _reductions_graph(dtype: str) -> Graph:
         for axis in _axis_sets(3):
             for keep in (False, True):
                 add(f"{r}(x, axis={axis}, keepdims={keep})", _reduce(r, x, axis, keep))
-        for axis in _axis_sets(2):
+        for axis in (None, 1):
             add(f"{r}(e, axis={axis})", _reduce(r, e, axis, False))
-        for axis in (None, 0, -1):
+        for axis in (None, -1):
             add(f"{r}(v, axis={axis})", _reduce(r, v, axis, False))
         add(f"{r}(s)", _reduce(r, s, None, False))
         add(f"{r}(s, keepdims=True)", _reduce(r, s, None, True))
