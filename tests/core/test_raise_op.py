@@ -34,12 +34,6 @@ def test_constant_false_condition_raises_when_called_not_when_compiled(mode):
         f(np.ones(2))
 
 
-def test_constant_true_conditions_are_removed_by_rewrites():
-    x = gt.dvector("x")
-    f = graft.function([x], assert_op(x + 1, gt.constant(True), gt.constant(1)))
-    assert not any(isinstance(n.op, CheckAndRaise) for n in f.maker.fgraph.toposort())
-
-
 @pytest.mark.parametrize("mode", [NO_REWRITES, "FAST_RUN"])
 def test_check_same_shape(mode):
     x, y = gt.dmatrix("x"), gt.dmatrix("y")

@@ -124,3 +124,22 @@ def test_alloc_of_alloc_keeps_a_run_time_one():
         np.testing.assert_array_equal(f(np.array([7.0]), 3), ref(np.array([7.0]), 3))
         with pytest.raises(ValueError):
             f(np.ones(3), 3)
+
+
+def test_constant_true_conditions_are_removed_by_rewrites():
+    from graft.raise_op import assert_op
+
+    x = gt.dvector("x")
+    f = graft.function([x], assert_op(x + 1, gt.constant(True), gt.constant(1)))
+    assert not any(isinstance(n.op, CheckAndRaise) for n in f.maker.fgraph.toposort())
+
+
+def test_sizes_of_checked_values_keep_the_check():
+    """switch(1, y, switch(1, y, x)): the inner check of x against y survives the outer one."""
+    x, y = gt.dmatrix("x"), gt.dmatrix("y")
+    out = gt.switch(1, y, gt.switch(1, y, x))
+    for mode in MODES:
+        f = graft.function([x, y], out, mode=mode)
+        with pytest.raises(ValueError):
+            f(np.zeros((3, 3)), np.zeros((3, 4)))
+        np.testing.assert_array_equal(f(np.zeros((2, 2)), np.ones((2, 2))), np.ones((2, 2)))

@@ -27,7 +27,7 @@ from graft.graph.basic import Apply, Variable, ancestors
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
 from graft.graph.utils import MethodNotDefined
-from graft.raise_op import shape_checks
+from graft.raise_op import CheckAndRaise, shape_checks
 from graft.tensor.elemwise import Elemwise
 from graft.tensor.join import MakeVector, make_vector
 from graft.tensor.shape import Shape, Shape_i, shape_i
@@ -81,6 +81,12 @@ def local_shape_i_lift(fgraph: FunctionGraph | None, node: Apply) -> Any:
     d: int = node.op.i  # type: ignore[attr-defined]
     out = node.outputs[0]
     owner = v.owner
+    if owner is not None and isinstance(owner.op, CheckAndRaise):
+        # The size of a checked value is its value's size, still checked: not computing
+        # the value must not drop the check.
+        new_size = owner.op(shape_i(owner.inputs[0], d), *owner.inputs[1:])
+        res = fit(new_size, out)
+        return False if res is None else [res]
     if owner is not None and isinstance(owner.op, Elemwise):
         new_size = _elemwise_size(owner, d)
         if new_size is None:
