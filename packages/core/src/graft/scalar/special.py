@@ -225,10 +225,29 @@ class Gamma(UnaryScalarOp):
 
 
 class GammaLn(UnaryScalarOp):
-    """``log(|gamma(x)|)`` (``scipy.special.gammaln``). Gradient ``gz * psi(x)``."""
+    """``log(|gamma(x)|)`` (``scipy.special.gammaln``). Gradient ``gz * psi(x)``.
+
+    For subnormal ``x`` SciPy returns inf (it overflows computing ``1/x``);
+    graft returns the finite ``-log|x|`` there (``gamma(x) ~ 1/x`` near 0),
+    as C's ``lgamma`` does.
+    """
 
     name = scipy_name = "gammaln"
     returns_float = True
+
+    def make_ufunc(self) -> Callable[..., Any]:
+        import scipy.special
+
+        def gammaln(x: Any) -> Any:
+            out = np.asarray(scipy.special.gammaln(x))
+            ax = np.abs(x)
+            tiny = (ax > 0) & (ax < np.finfo(out.dtype).tiny)
+            if np.any(tiny):
+                with np.errstate(all="ignore"):
+                    out = np.where(tiny, -np.log(ax), out).astype(out.dtype)
+            return out[()] if out.ndim == 0 else out
+
+        return VecFunc(gammaln, 1, "gammaln")
 
     def _grad(self, inputs, output, gz):
         return [gz * psi(inputs[0])]
