@@ -382,23 +382,30 @@ def _wire(segments: list[Segment], plan: list[Segment | Apply], fgraph: Function
             needed_later.update(v for v in step.inputs if not isinstance(v, Constant))
 
 
+def _perform(node: Apply, env: dict[Variable, Any]) -> None:
+    """Run ``node``'s own ``perform`` on the values in ``env`` and store its outputs there;
+    an error names the node (as on the reference backend)."""
+    import numpy as np
+
+    ins = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
+    storage: list[list[Any]] = [[None] for _ in node.outputs]
+    try:
+        with np.errstate(all="ignore"):
+            node.op.perform(node, ins, storage)
+    except Exception as e:
+        raise_node_error(e, node, ins)
+    for o, st in zip(node.outputs, storage):
+        env[o] = st[0]
+
+
 def perform_segment(seg: Segment) -> Callable[..., tuple[Any, ...]]:
     """A callable that computes ``seg`` with its nodes' own ``perform`` (same signature as
     the compiled segment): what a backend uses for a segment it failed to compile."""
-    import numpy as np
 
     def run(*args: Any) -> tuple[Any, ...]:
         env: dict[Variable, Any] = dict(zip(seg.params, args))
         for node in seg.nodes:
-            ins = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
-            storage: list[list[Any]] = [[None] for _ in node.outputs]
-            try:
-                with np.errstate(all="ignore"):
-                    node.op.perform(node, ins, storage)
-            except Exception as e:
-                raise_node_error(e, node, ins)
-            for o, st in zip(node.outputs, storage):
-                env[o] = st[0]
+            _perform(node, env)
         return tuple(env[v] for v in seg.results)
 
     return run
@@ -410,19 +417,7 @@ def _replay(seg: Segment, values: dict[Variable, Any], exc: BaseException) -> No
     Raises that node's error (as the reference backend would); returns when
     every node runs, leaving the caller to re-raise the compiled code's error.
     """
-    import numpy as np
-
-    env = dict(values)
-    for node in seg.nodes:
-        ins = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
-        storage: list[list[Any]] = [[None] for _ in node.outputs]
-        try:
-            with np.errstate(all="ignore"):
-                node.op.perform(node, ins, storage)
-        except Exception as e:
-            raise_node_error(e, node, ins)
-        for o, s in zip(node.outputs, storage):
-            env[o] = s[0]
+    perform_segment(seg)(*(values[v] for v in seg.params))
     exc.add_note("(graft: the compiled code raised where the Ops' own perform did not)")
 
 
@@ -436,8 +431,6 @@ def _general_driver(
     identity_out: bool,
 ) -> Callable[..., list[Any]]:
     """Segments and Python fallback steps, in order, over a dict of values."""
-    import numpy as np
-
     inputs = list(fgraph.inputs)
     outputs = list(fgraph.outputs)
     steps: list[Step] = []
@@ -462,16 +455,7 @@ def _general_driver(
                 for v, r in zip(seg.results, res):
                     env[v] = r if identity_out else fin(r)
             else:
-                node = step[1]
-                ins = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
-                storage: list[list[Any]] = [[None] for _ in node.outputs]
-                try:
-                    with np.errstate(all="ignore"):
-                        node.op.perform(node, ins, storage)
-                except Exception as e:
-                    raise_node_error(e, node, ins)
-                for o, s in zip(node.outputs, storage):
-                    env[o] = s[0]
+                _perform(step[1], env)
         return [v.data if isinstance(v, Constant) else env[v] for v in outputs]
 
     return call
