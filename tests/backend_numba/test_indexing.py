@@ -8,7 +8,6 @@ out-of-range indices must raise IndexError naming the Op.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,10 +16,10 @@ import pytest
 
 pytest.importorskip("numba")
 
+from nb_helpers import NUMBA, check, raises, strided
+
 import graft
 import graft.tensor as gt
-from graft.compile import Mode
-from graft.link.codegen import BackendFallbackWarning
 from graft.tensor.subtensor import (
     AdvancedIncSubtensor,
     AdvancedIncSubtensor1,
@@ -30,37 +29,8 @@ from graft.tensor.subtensor import (
     Subtensor,
 )
 
-NUMBA = Mode(linker="numba", optimizer=None)
-PY = Mode(linker="py", optimizer=None)
 DTYPES = ["float64", "float32", "int64", "int8", "uint8", "bool"]
 RNG = np.random.default_rng(99)
-
-
-def _same(got: Any, exp: Any, what: str) -> None:
-    assert isinstance(got, np.ndarray) == isinstance(exp, np.ndarray), what
-    got, exp = np.asarray(got), np.asarray(exp)
-    assert got.dtype == exp.dtype, f"{what}: dtype {got.dtype} != {exp.dtype}"
-    assert got.shape == exp.shape, f"{what}: shape {got.shape} != {exp.shape}"
-    if exp.dtype.kind == "f":
-        tol = 2e-5 if exp.dtype == np.float32 else 1e-12
-        np.testing.assert_allclose(got, exp, rtol=tol, atol=tol, equal_nan=True, err_msg=what)
-    else:
-        np.testing.assert_array_equal(got, exp, err_msg=what)
-
-
-def check(inputs: Sequence[Any], outputs: Sequence[Any], cases: Sequence[Sequence[Any]]) -> None:
-    """Native (unrewritten) and rewritten Numba graphs give the reference's outputs."""
-    with graft.change_flags(backend_fallback="raise"):
-        f = graft.function(inputs, list(outputs), mode=NUMBA)
-    ref = graft.function(inputs, list(outputs), mode=PY)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BackendFallbackWarning)
-        g = graft.function(inputs, list(outputs), mode="NUMBA")
-    for n, values in enumerate(cases):
-        exp = ref(*values)
-        for fn, tag in ((f, ""), (g, "rewritten ")):
-            for k, (got, e) in enumerate(zip(fn(*values), exp)):
-                _same(got, e, f"{tag}case {n} output {k} ({outputs[k]})")
 
 
 def _arr(shape: Sequence[int], dtype: str) -> np.ndarray:
@@ -72,14 +42,7 @@ def _arr(shape: Sequence[int], dtype: str) -> np.ndarray:
 
 
 def _strided(shape: Sequence[int], dtype: str) -> np.ndarray:
-    big = _arr([2 * s for s in shape], dtype)
-    return big[tuple(slice(None, None, 2) for _ in shape[:-1]) + (slice(None, None, -2),)]
-
-
-def _raises(fn: Any, args: Sequence[Any], exc: type[BaseException], op_name: str) -> None:
-    with pytest.raises(exc) as info:
-        fn(*args)
-    assert op_name in str(info.value), str(info.value)
+    return strided(_arr([2 * s for s in shape], dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -119,9 +82,9 @@ def test_basic_errors() -> None:
         h = graft.function([x, i], gt.inc_subtensor(x[i], 1.0), mode=NUMBA)
     xv = np.ones((3, 4))
     for bad in (3, -4, 100):
-        _raises(f, (xv, bad), IndexError, "Subtensor")
-        _raises(h, (xv, bad), IndexError, "IncSubtensor")
-    _raises(g, (xv, 0), ValueError, "Subtensor")
+        raises(f, (xv, bad), IndexError, "Subtensor")
+        raises(h, (xv, bad), IndexError, "IncSubtensor")
+    raises(g, (xv, 0), ValueError, "Subtensor")
 
 
 def test_advanced_subtensor() -> None:
@@ -219,14 +182,14 @@ def test_advanced_errors() -> None:
         f5 = graft.function([x, b], x[b], mode=NUMBA)
         f6 = graft.function([x, v], x[v, v[:2]], mode=NUMBA)
     xv = np.zeros((3, 4))
-    _raises(f1, (xv, np.array([0, 3])), IndexError, "AdvancedSubtensor1")
-    _raises(f1, (xv, np.array([-4])), IndexError, "AdvancedSubtensor1")
-    _raises(f2, (xv, np.array([4])), IndexError, "AdvancedSubtensor")
-    _raises(f3, (xv, np.array([7]), np.ones(4)), IndexError, "AdvancedIncSubtensor1")
-    _raises(f3, (xv, np.array([0, 1]), np.ones(3)), ValueError, "AdvancedIncSubtensor1")
-    _raises(f4, (xv, np.array([0, 9]), np.ones(2)), IndexError, "AdvancedSetSubtensor")
-    _raises(f5, (xv, np.ones((3, 3), bool)), IndexError, "AdvancedSubtensor")
-    _raises(f6, (xv, np.array([0, 1, 2])), IndexError, "AdvancedSubtensor")
+    raises(f1, (xv, np.array([0, 3])), IndexError, "AdvancedSubtensor1")
+    raises(f1, (xv, np.array([-4])), IndexError, "AdvancedSubtensor1")
+    raises(f2, (xv, np.array([4])), IndexError, "AdvancedSubtensor")
+    raises(f3, (xv, np.array([7]), np.ones(4)), IndexError, "AdvancedIncSubtensor1")
+    raises(f3, (xv, np.array([0, 1]), np.ones(3)), ValueError, "AdvancedIncSubtensor1")
+    raises(f4, (xv, np.array([0, 9]), np.ones(2)), IndexError, "AdvancedSetSubtensor")
+    raises(f5, (xv, np.ones((3, 3), bool)), IndexError, "AdvancedSubtensor")
+    raises(f6, (xv, np.array([0, 1, 2])), IndexError, "AdvancedSubtensor")
     # Nothing written out of place: the input is untouched, the result fresh.
     yv = np.arange(4.0)
     out = f3(xv, np.array([1, 1]), yv)

@@ -8,8 +8,6 @@ exactly, and a singular matrix must raise the reference's exception type.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,10 +15,10 @@ import pytest
 
 pytest.importorskip("numba")
 
+from nb_helpers import NUMBA, check
+
 import graft
 import graft.tensor as gt
-from graft.compile import Mode
-from graft.link.codegen import BackendFallbackWarning
 from graft.tensor.linalg import (
     Cholesky,
     Det,
@@ -32,36 +30,12 @@ from graft.tensor.linalg import (
 )
 from graft.tensor.nlinalg import QR, SVD, Eigh
 
-NUMBA = Mode(linker="numba", optimizer=None)
-PY = Mode(linker="py", optimizer=None)
+
+def check_linalg(*args: Any, **kw: Any) -> None:
+    check(*args, tol=(2e-4, 1e-9), **kw)
+
+
 RNG = np.random.default_rng(7)
-
-
-def _same(got: Any, exp: Any, what: str) -> None:
-    assert isinstance(got, np.ndarray) == isinstance(exp, np.ndarray), what
-    got, exp = np.asarray(got), np.asarray(exp)
-    assert got.dtype == exp.dtype, f"{what}: dtype {got.dtype} != {exp.dtype}"
-    assert got.shape == exp.shape, f"{what}: shape {got.shape} != {exp.shape}"
-    if exp.dtype.kind == "f":
-        tol = 2e-4 if exp.dtype == np.float32 else 1e-9
-        np.testing.assert_allclose(got, exp, rtol=tol, atol=tol, equal_nan=True, err_msg=what)
-    else:
-        np.testing.assert_array_equal(got, exp, err_msg=what)
-
-
-def check(inputs: Sequence[Any], outputs: Sequence[Any], cases: Sequence[Sequence[Any]]) -> None:
-    """Native (unrewritten) and rewritten Numba graphs give the reference's outputs."""
-    with graft.change_flags(backend_fallback="raise"):
-        f = graft.function(inputs, list(outputs), mode=NUMBA)
-    ref = graft.function(inputs, list(outputs), mode=PY)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BackendFallbackWarning)
-        g = graft.function(inputs, list(outputs), mode="NUMBA")
-    for n, values in enumerate(cases):
-        exp = ref(*values)
-        for fn, tag in ((f, ""), (g, "rewritten ")):
-            for k, (got, e) in enumerate(zip(fn(*values), exp)):
-                _same(got, e, f"{tag}case {n} output {k} ({outputs[k]})")
 
 
 def _spd(n: int, dtype: str) -> np.ndarray:
@@ -83,7 +57,7 @@ def test_tri_any_rank() -> None:
             x = (RNG.standard_normal((s[0], s[1], 2 * s[2])) * 5).astype(dt)[..., ::-2]
             vals += [x, (RNG.standard_normal(s[1:]) * 5).astype(dt)]
         cases.append(vals)
-    check(ins, outs, cases)
+    check_linalg(ins, outs, cases)
 
 
 def test_matrix_ops() -> None:
@@ -112,7 +86,7 @@ def test_matrix_ops() -> None:
             big[:, ::2] = a
             vals += [big[:, ::2], RNG.standard_normal(n).astype(dt), np.ones((n, 2), dt)]
         cases.append(vals)
-    check(ins, outs, cases)
+    check_linalg(ins, outs, cases)
 
 
 def test_decompositions() -> None:
@@ -129,7 +103,7 @@ def test_decompositions() -> None:
         for dt in ("float64", "float32"):
             vals += [RNG.standard_normal((m, n)).astype(dt), _spd(m, dt)]
         cases.append(vals)
-    check(ins, outs, cases)
+    check_linalg(ins, outs, cases)
 
 
 def test_singular_matrices_raise_the_reference_error() -> None:
