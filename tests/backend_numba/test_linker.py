@@ -89,3 +89,13 @@ def test_backend_is_registered_and_excludes_inplace():
     assert f.maker.linker.name == "numba"
     assert not any(node.op.destroy_map for node in f.maker.fgraph.apply_nodes)
     np.testing.assert_allclose(f(np.zeros(2)), [2.0, 2.0])
+
+
+def test_compiled_function_pickles_and_runs_on_numba_again():
+    import pickle
+
+    x = gt.dvector("x")
+    f = graft.function([x], gt.exp(x) * 2, mode="NUMBA")
+    g = pickle.loads(pickle.dumps(f))
+    assert g.maker.linker.name == "numba"
+    np.testing.assert_allclose(g(np.array([0.0, 1.0])), f(np.array([0.0, 1.0])))
