@@ -20,11 +20,6 @@ def _ttype(v: Variable) -> TensorType:
     return typing.cast(TensorType, v.type)
 
 
-def _default_dtype(x: Any) -> str:
-    arr = np.asarray(x)
-    return arr.dtype.name
-
-
 #: What an array of a non-numeric dtype kind holds, for error messages.
 _KIND_NAMES = {"U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas", "V": "records"}
 
