@@ -535,16 +535,8 @@ def cumop_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     """``np.cumsum``/``np.cumprod`` in the output dtype, reversed along the axis when asked."""
     if not all_tensors(node.inputs + node.outputs):
         return None
-    use_np(em)
     op = op_of(node)
-    nd = ndim(node.inputs[0])
-    lines, x2, xt, perm = _rows(em, ins[0], nd, op.axis)
-    r2 = em.fresh("r2")
-    lines += [
-        f"{r2} = np.empty({x2}.shape, {np_dtype(node.outputs[0])})",
-        f"{kernel(em, K._cum_rows)}({x2}, {r2}, {op.reverse}, {op.mode == 'mul'})",
-    ]
-    return lines + _unrows(outs[0], r2, xt, nd, perm, f"{x2}.shape[1]")
+    return _along_rows(node, ins, outs, em, K._cum_rows, op.reverse, op.mode == "mul")
 
 
 @_reg(Diff)
@@ -602,15 +594,19 @@ def argmax_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     return lines + [f"{out} = {r}.reshape({shape})"]
 
 
-def _sort_common(node: Apply, ins: list[str], outs: list[str], em: Any, fn: Any) -> Lines:
+def _along_rows(
+    node: Apply, ins: list[str], outs: list[str], em: Any, fn: Any, *args: Any
+) -> Lines:
+    """``fn(rows, out_rows, *args)`` on the input seen as rows along the op's axis; the
+    output has the input's shape (cumulative ops, sort, argsort)."""
     use_np(em)
-    op = op_of(node)
     nd = ndim(node.inputs[0])
-    lines, x2, xt, perm = _rows(em, ins[0], nd, op.axis)
+    lines, x2, xt, perm = _rows(em, ins[0], nd, op_of(node).axis)
     r2 = em.fresh("r2")
+    extra = "".join(f", {a}" for a in args)
     lines += [
         f"{r2} = np.empty({x2}.shape, {np_dtype(node.outputs[0])})",
-        f"{kernel(em, fn)}({x2}, {r2})",
+        f"{kernel(em, fn)}({x2}, {r2}{extra})",
     ]
     return lines + _unrows(outs[0], r2, xt, nd, perm, f"{x2}.shape[1]")
 
@@ -622,7 +618,7 @@ def sort_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
         return None
     if dtype_of(node.inputs[0]) != dtype_of(node.outputs[0]):
         return None
-    return _sort_common(node, ins, outs, em, K._sort_rows)
+    return _along_rows(node, ins, outs, em, K._sort_rows)
 
 
 @_reg(ArgSortOp)
@@ -632,7 +628,7 @@ def argsort_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines
         return None
     if op_of(node).kind not in ("stable", "mergesort"):
         return None
-    return _sort_common(node, ins, outs, em, K._argsort_rows_stable)
+    return _along_rows(node, ins, outs, em, K._argsort_rows_stable)
 
 
 @_reg(Softmax, LogSoftmax)
