@@ -261,6 +261,37 @@ class _tensor_py_operators:
 
         return cumsum(self, axis=axis)
 
+    def sort(self, axis: int | None = -1, kind: str | None = None) -> Any:
+        """A sorted copy (``graft.tensor.sort``; NumPy's ``ndarray.sort`` sorts in place)."""
+        from graft.tensor.sorting import sort
+
+        return sort(self, axis=axis, kind=kind)
+
+    def argsort(self, axis: int | None = -1, kind: str | None = None) -> Any:
+        from graft.tensor.sorting import argsort
+
+        return argsort(self, axis=axis, kind=kind)
+
+    def nonzero(self) -> Any:
+        from graft.tensor.extra_ops import nonzero
+
+        return nonzero(self)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        from graft.tensor.axes import swapaxes
+
+        return swapaxes(self, axis1, axis2)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        from graft.tensor.triangular import diagonal
+
+        return diagonal(self, offset=offset, axis1=axis1, axis2=axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+        from graft.tensor.triangular import trace
+
+        return trace(self, offset=offset, axis1=axis1, axis2=axis2)
+
     def zeros_like(self, dtype: Any = None) -> Any:
         return _b().zeros_like(self, dtype=dtype)
 
