@@ -87,34 +87,26 @@ def tri_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     ]
 
 
-@_reg(MatrixInverse)
-def inverse_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
-    """``np.linalg.inv``."""
-    if not _float_out(node):
-        return None
-    use_np(em)
-    a, lines = _as_out(em, ins[0], node)
-    return [*lines, f"{outs[0]} = {kernel(em, KL._inv)}({a})"]
+def _one_kernel(fn: Any, doc: str) -> Any:
+    """A rule calling ``fn`` on the input (in the output dtype), returning every output."""
+
+    def rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
+        if not _float_out(node):
+            return None
+        use_np(em)
+        a, lines = _as_out(em, ins[0], node)
+        return [*lines, f"{', '.join(outs)} = {kernel(em, fn)}({a})"]
+
+    rule.__doc__ = doc
+    return rule
 
 
-@_reg(Det)
-def det_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
-    """``np.linalg.det`` as a 0-d array."""
-    if not _float_out(node):
-        return None
-    use_np(em)
-    a, lines = _as_out(em, ins[0], node)
-    return [*lines, f"{outs[0]} = {kernel(em, KL._det)}({a})"]
-
-
-@_reg(SlogDet)
-def slogdet_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
-    """``np.linalg.slogdet`` as two 0-d arrays."""
-    if not _float_out(node):
-        return None
-    use_np(em)
-    a, lines = _as_out(em, ins[0], node)
-    return [*lines, f"{outs[0]}, {outs[1]} = {kernel(em, KL._slogdet)}({a})"]
+for _cls, _fn, _doc in (
+    (MatrixInverse, KL._inv, "``np.linalg.inv``."),
+    (Det, KL._det, "``np.linalg.det`` as a 0-d array."),
+    (SlogDet, KL._slogdet, "``np.linalg.slogdet`` as two 0-d arrays."),
+):
+    _reg(_cls)(_one_kernel(_fn, _doc))
 
 
 @_reg(Cholesky)
