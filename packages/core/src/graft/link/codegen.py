@@ -294,6 +294,39 @@ class CodegenLinker(Linker):
         call = self._driver(fgraph, plan, segments, fns)
         return CompiledGraph(call, fgraph, linker=self, import_time=load_time)
 
+    def native_source(
+        self, fgraph: FunctionGraph, entry: str
+    ) -> tuple[str, Segment, Emitter] | None:
+        """The module source of ``fgraph`` as ONE function ``entry(*inputs) -> outputs``,
+        or None when some node has no rule (no Python fallback steps here).
+
+        What a backend uses to compile an inner graph (a loop body, a branch) into a
+        function its generated code can call.
+        """
+        em = Emitter()
+        names: dict[Variable, str] = {v: f"v{k}" for k, v in enumerate(fgraph.inputs)}
+
+        def name(v: Variable) -> str:
+            if v not in names:
+                names[v] = (
+                    em.add_global(v.data, "const") if isinstance(v, Constant) else f"v{len(names)}"
+                )
+            return names[v]
+
+        seg = Segment(entry=entry, params=list(fgraph.inputs), results=list(fgraph.outputs))
+        for node in fgraph.toposort():
+            rule = self.rules.lookup(node.op)
+            ins = [name(v) for v in node.inputs]
+            outs = [name(v) for v in node.outputs]
+            lines = rule(node, ins, outs, em) if rule is not None else None
+            if lines is None:
+                return None
+            seg.nodes.append(node)
+            seg.node_lines.append(list(lines))
+        for v in fgraph.outputs:
+            name(v)
+        return self.assemble([seg], em, names), seg, em
+
     def _fallback(self, nodes: list[Apply]) -> None:
         from graft.configparser import config
 
