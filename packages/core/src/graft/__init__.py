@@ -41,6 +41,8 @@ _LAZY = {
     "link": ("graft.link", None),
     "testing": ("graft.testing", None),
     "plugins": ("graft.plugins", None),
+    # The module is callable: graft.scan(fn, ...) is graft.scan.scan(fn, ...).
+    "scan": ("graft.scan", None),
 }
 
 
