@@ -27,18 +27,17 @@ import numpy as np
 import graft.tensor as gt
 from graft.graph.basic import Apply, Variable
 from graft.graph.fg import FunctionGraph
-from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
+from graft.graph.rewriting.basic import NodeRewriter, node_rewriter
+from graft.graph.rewriting.pattern import Rule
 from graft.tensor.elemwise import CAReduce, DimShuffle
 from graft.tensor.math import Dot
 from graft_rewrites_tensor.utils import (
-    Pat,
     dtype_of,
     fit,
     is_scalar_like,
     make_constant,
     n_clients,
     ndim_of,
-    rule,
     to_dtype,
     uniform_value,
 )
@@ -78,11 +77,13 @@ def local_pow_specialize(fgraph: FunctionGraph | None, node: Apply) -> Any:
     return False if new is None else [new]
 
 
-local_log_sqrt = rule(
+local_log_sqrt = Rule(
     "local_log_sqrt",
-    Pat(gt.log, Pat(gt.sqrt, "x")),
+    (gt.log, (gt.sqrt, "x")),
     lambda m, out: gt.mul(make_constant(0.5, dtype_of(out)), gt.log(to_dtype(m.x, dtype_of(out)))),
     "``log(sqrt(x))`` is ``0.5 * log(x)`` (the 0.5 in the result's float dtype, also for integer ``x``).",
+    adapt=fit,
+    allow_multiple_clients=True,
 )
 
 
@@ -198,7 +199,7 @@ def local_div_by_power_of_two(fgraph: FunctionGraph | None, node: Apply) -> Any:
 
 
 #: ``(name, rewriter, tags)`` for `graft_register_rewrites`, in the order they are tried.
-REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
+REWRITES: list[tuple[str, NodeRewriter, tuple[str, ...]]] = [
     ("local_pow_specialize", local_pow_specialize, ("fast_run",)),
     ("local_log_sqrt", local_log_sqrt, ("fast_run",)),
     ("local_reduce_scalar_factor", local_reduce_scalar_factor, ("fast_run",)),

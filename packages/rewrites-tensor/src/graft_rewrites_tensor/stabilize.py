@@ -34,14 +34,12 @@ import numpy as np
 import graft.tensor as gt
 from graft.graph.basic import Apply, Variable
 from graft.graph.fg import FunctionGraph
-from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
+from graft.graph.rewriting.basic import NodeRewriter, node_rewriter
+from graft.graph.rewriting.pattern import Builder, Match, Rule
 from graft.tensor.elemwise import CAReduce, DimShuffle
 from graft_rewrites_tensor.utils import (
     ADD_OPS,
     MUL_OPS,
-    Const,
-    Match,
-    Pat,
     add_terms,
     dtype_of,
     fit,
@@ -51,7 +49,6 @@ from graft_rewrites_tensor.utils import (
     owner_op,
     product,
     region_root,
-    rule,
     sum_terms,
     to_dtype,
     uniform_value,
@@ -65,13 +62,20 @@ def _real(out: Variable) -> bool:
     return np.dtype(dtype_of(out)).kind == "f"
 
 
-def real_rule(name: str, pattern: Pat, build: Any, doc: str) -> FromFunctionNodeRewriter:
-    """`rule` that applies only where the replaced output is a real float."""
+def real_rule(name: str, pattern: Any, build: Builder, doc: str) -> Rule:
+    """A `Rule` under the package's `fit` contract, applied only where the replaced
+    output is a real float.
+
+    Example::
+
+        real_rule("local_log_exp", (gt.log, (gt.exp, "x")), lambda m, out: m.x, "...")
+    """
 
     def guarded(m: Match, out: Variable) -> Variable | None:
         return build(m, out) if _real(out) else None
 
-    return rule(name, pattern, guarded, doc)
+    # stabilizing is worth recomputing a shared inner node: no single-client restriction
+    return Rule(name, pattern, guarded, doc, adapt=fit, allow_multiple_clients=True)
 
 
 def _negate(x: Variable) -> Variable:
@@ -86,29 +90,27 @@ def _like(x: Variable, ref: Variable) -> Variable:
 
 
 # ---------------------------------------------------------------------------
-# Rules written as patterns
+# Rules written as patterns (graft.graph.rewriting.pattern)
 # ---------------------------------------------------------------------------
-
-X = "x"
 
 
 local_log_sigmoid = real_rule(
     "local_log_sigmoid",
-    Pat(gt.log, Pat(gt.sigmoid, X)),
+    (gt.log, (gt.sigmoid, "x")),
     lambda m, out: gt.neg(gt.softplus(_negate(_like(m.x, out)))),
     "``log(sigmoid(x))`` is ``-softplus(-x)``: ``log(sigmoid(-800.0)) == -800.0``.",
 )
 
 local_log_neg_expm1 = real_rule(
     "local_log_neg_expm1",
-    Pat(gt.log, Pat(gt.neg, Pat(gt.expm1, X))),
+    (gt.log, (gt.neg, (gt.expm1, "x"))),
     lambda m, out: gt.log1mexp(_like(m.x, out)),
     "``log(-expm1(x))`` is ``log1mexp(x)``, accurate for ``x`` near 0 and very negative ``x``.",
 )
 
 local_log_exp = real_rule(
     "local_log_exp",
-    Pat(gt.log, Pat(gt.exp, X)),
+    (gt.log, (gt.exp, "x")),
     lambda m, out: m.x,
     "``log(exp(x))`` is ``x`` (finite even where ``exp(x)`` overflows).",
 )
@@ -122,7 +124,7 @@ def _exp_log(m: Match, out: Variable) -> Variable:
 
 local_exp_log = real_rule(
     "local_exp_log",
-    Pat(gt.exp, Pat(gt.log, X)),
+    (gt.exp, (gt.log, "x")),
     _exp_log,
     "``exp(log(x))`` is ``x`` where ``x >= 0`` and NaN elsewhere, as the original.",
 )
@@ -138,13 +140,13 @@ def _abs_of_float(m: Match, out: Variable) -> Variable | None:
 
 
 local_sqrt_sqr = real_rule(
-    "local_sqrt_sqr", Pat(gt.sqrt, Pat(gt.sqr, X)), _abs_of_float, _sqrt_abs_doc
+    "local_sqrt_sqr", (gt.sqrt, (gt.sqr, "x")), _abs_of_float, _sqrt_abs_doc
 )
 local_sqrt_pow2 = real_rule(
-    "local_sqrt_pow2", Pat(gt.sqrt, Pat(gt.pow, X, Const(2))), _abs_of_float, _sqrt_abs_doc
+    "local_sqrt_pow2", (gt.sqrt, (gt.pow, "x", 2)), _abs_of_float, _sqrt_abs_doc
 )
 local_sqrt_mul_self = real_rule(
-    "local_sqrt_mul_self", Pat(gt.sqrt, Pat(gt.mul, X, X)), _abs_of_float, _sqrt_abs_doc
+    "local_sqrt_mul_self", (gt.sqrt, (gt.mul, "x", "x")), _abs_of_float, _sqrt_abs_doc
 )
 
 
@@ -452,7 +454,7 @@ def local_softmax(fgraph: FunctionGraph | None, node: Apply) -> Any:
 _STABLE = ("fast_run", "stable")
 
 #: ``(name, rewriter, tags)`` for `graft_register_rewrites`, in the order they are tried.
-REWRITES: list[tuple[str, FromFunctionNodeRewriter, tuple[str, ...]]] = [
+REWRITES: list[tuple[str, NodeRewriter, tuple[str, ...]]] = [
     ("local_log_sigmoid", local_log_sigmoid, _STABLE),
     ("local_log1p", local_log1p, _STABLE),
     ("local_log1p_special", local_log1p_special, _STABLE),

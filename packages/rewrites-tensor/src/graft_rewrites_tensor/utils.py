@@ -1,19 +1,15 @@
-"""Helpers shared by the rewrite sets: constants, `fit`, regions of add/mul, patterns.
+"""Helpers shared by the rewrite sets: constants, `fit`, regions of add/mul.
 
 Every rewrite in this package follows one contract: the variable it returns
 has the dtype, the rank and (at least) the static shape of the variable it
 replaces, and it never changes how the result broadcasts. `fit` enforces this
 for a candidate replacement; a rewrite returns False when `fit` gives None.
 
-Matching is tinygrad-style: a `Pat` names an ``Elemwise`` op and the patterns
-of its inputs, a ``str`` captures a variable (the same name must capture the
-same variable twice), and `Const` matches a constant of one repeated value::
+Rules written as patterns use core's pattern language
+(`graft.graph.rewriting.pattern`: tuple patterns and `Rule`), with `fit` as
+the rule's ``adapt``::
 
-    pat = Pat(gt.log, Pat(gt.sub, Const(1), Pat(gt.sigmoid, "x")))
-    m = pat.match(out)          # {"x": x} or None; m.consts holds the constants matched
-
-`rule` turns a pattern and a builder into a named node rewriter that tracks
-the pattern's root op.
+    Rule("local_log_exp", (gt.log, (gt.exp, "x")), lambda m, out: m.x, adapt=fit)
 
 A *region* is a tree of ``add``/``sub``/``neg`` (or ``mul``/``true_div``/
 ``reciprocal``) nodes of one dtype, each used only inside the tree: `flatten`
@@ -22,19 +18,18 @@ gives its signed leaves, `sum_terms` and `product` build a region back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 import graft.tensor as gt
-from graft.graph.basic import Apply, Constant, Variable
+from graft.graph.basic import Apply, Variable
 from graft.graph.fg import FunctionGraph
-from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
+from graft.graph.rewriting.pattern import constant_value
 from graft.raise_op import check_same_shape
 from graft.tensor.basic import cast, constant, pad_left
-from graft.tensor.elemwise import DimShuffle, Elemwise
+from graft.tensor.elemwise import Elemwise
 from graft.tensor.math import second
 from graft.tensor.shape import Shape_i
 
@@ -42,9 +37,6 @@ __all__ = [
     "ADD_OPS",
     "MUL_OPS",
     "REAL_KINDS",
-    "Const",
-    "Match",
-    "Pat",
     "add_terms",
     "combine",
     "const_data",
@@ -63,7 +55,6 @@ __all__ = [
     "owner_op",
     "product",
     "region_root",
-    "rule",
     "shape_of",
     "strict_broadcasting",
     "sum_terms",
@@ -136,24 +127,15 @@ def owner_op(var: Variable, *ops: Any) -> Apply | None:
 
 
 def const_data(var: Variable) -> np.ndarray | None:
-    """The value of ``var`` if it is a constant, or a `DimShuffle` of one; else None.
+    """The value of ``var`` if it is a constant, or a view of one (a `DimShuffle`); else None.
+
+    The same test as the pattern language's value patterns (`constant_value`).
 
     Example::
 
         const_data(gt.constant(2.0))   # array(2.)
     """
-    if isinstance(var, Constant):
-        return np.asarray(var.data)
-    node = var.owner
-    if (
-        node is not None
-        and isinstance(node.op, DimShuffle)
-        and isinstance(node.inputs[0], Constant)
-    ):
-        store: list[list[Any]] = [[None]]
-        node.op.perform(node, [np.asarray(node.inputs[0].data)], store)
-        return np.asarray(store[0][0])
-    return None
+    return constant_value(var)
 
 
 def uniform_value(var: Variable) -> Any:
@@ -479,135 +461,6 @@ def combine(op: Any, terms: list[Variable]) -> Variable:
         combine(gt.add, [x, y, z])   # add(x, y, z)
     """
     return terms[0] if len(terms) == 1 else op(*terms)
-
-
-# ---------------------------------------------------------------------------
-# Patterns
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Const:
-    """Pattern: a constant (possibly broadcast) whose elements all equal ``value``.
-
-    Example::
-
-        Pat(gt.sub, Const(1), "x")   # matches 1 - x
-    """
-
-    value: float
-
-
-class Match(dict[str, Variable]):
-    """The variables a pattern captured (a dict, also readable as attributes), plus ``consts``.
-
-    Example::
-
-        m = Pat(gt.mul, "x", Const(1)).match(x * 1)
-        m.x, m.consts   # x, [the constant 1]
-    """
-
-    def __init__(self, captures: Any = (), consts: Iterable[Variable] = ()) -> None:
-        super().__init__(captures)
-        self.consts: list[Variable] = list(consts)
-
-    def __getattr__(self, name: str) -> Variable:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-class Pat:
-    """Pattern: ``op`` applied to inputs matching ``args`` (patterns, `Const`, capture names).
-
-    With ``commutative=True`` a two-input pattern also matches its inputs swapped.
-
-    Example::
-
-        Pat(gt.log, Pat(gt.sigmoid, "x")).match(gt.log(gt.sigmoid(x)))   # {"x": x}
-    """
-
-    __slots__ = ("args", "commutative", "op", "op_hash")
-
-    def __init__(self, op: Any, *args: Pat | Const | str, commutative: bool = False) -> None:
-        self.op = op
-        self.op_hash = hash(op)
-        self.args = args
-        self.commutative = commutative
-
-    def match(self, var: Variable) -> Match | None:
-        """The captures of matching ``var`` against this pattern, or None."""
-        m = Match()
-        return m if _match(self, var, m) else None
-
-    def __repr__(self) -> str:
-        return f"{self.op}({', '.join(map(repr, self.args))})"
-
-
-def _match(p: Pat | Const | str, var: Variable, m: Match) -> bool:
-    if isinstance(p, str):
-        seen = m.get(p)
-        if seen is None:
-            m[p] = var
-            return True
-        return seen is var
-    if isinstance(p, Const):
-        v = uniform_value(var)
-        if v is None or v != p.value:
-            return False
-        m.consts.append(var)
-        return True
-    node = var.owner
-    if node is None or hash(node.op) != p.op_hash or len(node.inputs) != len(p.args):
-        return False
-    if len(node.outputs) != 1 or node.op != p.op:
-        return False
-    orders: Sequence[Sequence[Variable]] = [node.inputs]
-    if p.commutative and len(node.inputs) == 2:
-        orders = [node.inputs, node.inputs[::-1]]
-    for ins in orders:
-        trial = Match(m, m.consts)
-        if all(_match(a, i, trial) for a, i in zip(p.args, ins)):
-            m.clear()
-            m.update(trial)
-            m.consts[:] = trial.consts
-            return True
-    return False
-
-
-def rule(
-    name: str,
-    pattern: Pat,
-    build: Callable[[Match, Variable], Variable | None],
-    doc: str = "",
-) -> FromFunctionNodeRewriter:
-    """A node rewriter named ``name``: where ``pattern`` matches, ``build`` the replacement.
-
-    ``build(match, out)`` gets the captures and the replaced output; it returns
-    the new variable or None. The result goes through `fit` (with the matched
-    constants as dropped operands), so the rule never changes dtype, rank or
-    broadcasting. The rewriter tracks ``pattern.op`` only.
-
-    Example::
-
-        local_log_exp = rule("local_log_exp", Pat(gt.log, Pat(gt.exp, "x")), lambda m, out: m.x)
-    """
-
-    def transform(fgraph: FunctionGraph | None, node: Apply) -> Any:
-        out = node.outputs[0]
-        m = pattern.match(out)
-        if m is None:
-            return False
-        new = build(m, out)
-        if new is None:
-            return False
-        new = fit(new, out, m.consts)
-        return False if new is None else [new]
-
-    transform.__name__ = name
-    transform.__doc__ = doc or f"{pattern!r} -> replacement ({name})"
-    return node_rewriter([pattern.op])(transform)
 
 
 def make_constant(value: Any, dtype: str) -> Variable:

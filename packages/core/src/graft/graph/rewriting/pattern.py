@@ -1,17 +1,50 @@
-"""Declarative node rewriters: substitute an op, remove an op, or rewrite a pattern.
+"""The pattern language of graft's rewrites, and the declarative node rewriters built on it.
 
-Patterns are tuples ``(op, arg, ...)`` whose strings are logic variables (the
-same string binds the same variable everywhere in both patterns); a dict
-``{"pattern": p, "constraint": fn}`` adds a check on what ``p`` matched; any
-other value matches a constant equal to it. Matching is a direct structural
-walk (patterns are a few levels deep), which is much cheaper than general
-unification on the rewriting hot path; results are the same as unifying the
-pattern's etuple form with the node.
+A pattern describes a small expression tree:
+
+- a tuple ``(op, arg, ...)`` matches a node applying ``op`` (an ``Op``
+  instance, compared with ``==``; or an ``Op`` subclass, matched with
+  ``isinstance``) to inputs matching the ``arg`` patterns, in order;
+  ``(Commutative(op), a, b)`` also matches the two inputs swapped;
+- a string is a logic variable: it captures what it meets, and the same string
+  must meet the same variable (or an equal constant) everywhere it occurs;
+- ``{"pattern": p, "constraint": fn}`` adds a check on what variable ``p``
+  captured;
+- a ``Variable`` matches itself (a ``Constant``, an equal constant);
+- any other value (``1``, ``0.5``) matches a non-empty constant all of whose
+  elements equal it, also seen through a view of a constant (a broadcast
+  ``DimShuffle``, for instance). NaN never matches.
+
+Matching is a direct structural walk (patterns are a few levels deep), much
+cheaper than general unification on the rewriting hot path; results are the
+same as unifying the pattern's etuple form with the node. Unless
+``allow_multiple_clients`` is true, the inner nodes of a match must have no
+other clients, so a rewrite never duplicates work.
+
+Two ways to turn a pattern into a node rewriter:
+
+- `PatternNodeRewriter(in_pattern, out_pattern)`: the replacement is itself a
+  pattern over the same variables (the guide's ``local_simplify``);
+- `Rule(name, pattern, build)`: the replacement is computed by
+  ``build(match, out)`` from the `Match` (captured variables, readable as
+  attributes, and the constants the value patterns met) and the replaced
+  output; ``adapt(new, out, match.consts)`` may fix it up (a rewrite set's
+  dtype/broadcasting contract) or refuse it with None.
+
+A rewrite module keeps its rules as data: small named values in one table,
+which its plugin registers in order and tests can exercise one by one::
+
+    local_log_exp = Rule("local_log_exp", (gt.log, (gt.exp, "x")), lambda m, out: m.x)
+    local_log1p = PatternNodeRewriter((gt.log, (gt.add, 1, "x")), (gt.log1p, "x"))
+    REWRITES = [("local_log_exp", local_log_exp, ("fast_run",)),
+                ("local_log1p", local_log1p, ("fast_run",))]
+
+    local_log_exp.match(gt.log(gt.exp(x)))   # {'x': x}
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -78,6 +111,48 @@ class RemovalNodeRewriter(NodeRewriter):
         return f"{self.op}(x) -> x"
 
 
+class Commutative:
+    """A pattern head: ``op`` with its two inputs in either order.
+
+    Example::
+
+        (Commutative(mul), "x", 2)   # matches x * 2 and 2 * x
+    """
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: Op | type[Op]) -> None:
+        self.op = op
+
+    def __repr__(self) -> str:
+        return f"Commutative({self.op})"
+
+
+class Match(dict[str, Variable]):
+    """What a pattern captured: variables by name (also as attributes), and ``consts``.
+
+    ``consts`` lists the constants that value patterns (``1``, ``0.5``) met, in
+    matching order: operands a rewrite drops.
+
+    Example::
+
+        m = Rule("r", (mul, "x", 1), lambda m, out: m.x).match(x * 1)
+        m.x, m.consts   # x, [the constant 1]
+    """
+
+    def __init__(
+        self, captures: Iterable[tuple[str, Variable]] = (), consts: Iterable[Variable] = ()
+    ) -> None:
+        super().__init__(captures)
+        self.consts: list[Variable] = list(consts)
+
+    def __getattr__(self, name: str) -> Variable:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class _LVar:
     """A pattern variable (one per distinct string)."""
 
@@ -91,8 +166,35 @@ class _LVar:
         return self.name
 
 
+def constant_value(var: Variable) -> np.ndarray | None:
+    """The value of ``var`` when it is a constant or a view of one (its op's ``view_map``).
+
+    Example::
+
+        constant_value(gt.constant(2.0).dimshuffle("x"))   # array([2.])
+    """
+    if isinstance(var, Constant):
+        return np.asarray(var.data)
+    node = var.owner
+    if (
+        node is None
+        or len(node.inputs) != 1
+        or len(node.outputs) != 1
+        or not isinstance(node.inputs[0], Constant)
+        or getattr(node.op, "view_map", None) != {0: [0]}
+    ):
+        return None
+    # a view of a constant: its elements are the constant's, so running it is exact and cheap
+    store: list[list[Any]] = [[None]]
+    try:
+        node.op.perform(node, [np.asarray(node.inputs[0].data)], store)
+    except Exception:
+        return None
+    return np.asarray(store[0][0])
+
+
 class _ConstPattern:
-    """Matches a constant whose value equals ``value``."""
+    """Matches a non-empty constant (or view of one) whose elements all equal ``value``."""
 
     __slots__ = ("value",)
 
@@ -100,10 +202,10 @@ class _ConstPattern:
         self.value = value
 
     def matches(self, v: Variable) -> bool:
-        if not isinstance(v, Constant):
+        data = constant_value(v)
+        if data is None or data.size == 0:
             return False
         try:
-            data = np.asarray(v.data)
             return bool(np.all(data == self.value))
         except Exception:
             return False
@@ -113,7 +215,7 @@ class _ConstPattern:
 
 
 def _compile_pattern(p: Any, lvars: dict[str, _LVar], is_input: bool) -> Any:
-    # Iterative over the tuple structure would be overkill: patterns are shallow.
+    # Recursion is bounded by the pattern's depth (a few levels), not the graph's.
     if isinstance(p, str):
         return lvars.setdefault(p, _LVar(p))
     if isinstance(p, dict):
@@ -131,6 +233,77 @@ def _compile_pattern(p: Any, lvars: dict[str, _LVar], is_input: bool) -> Any:
     if isinstance(p, Variable | Op) or callable(p):
         return p
     return _ConstPattern(p) if is_input else p
+
+
+def _head_matches(head: Any, op: Op) -> bool:
+    if isinstance(head, Commutative):
+        head = head.op
+    if isinstance(head, type) and issubclass(head, Op):
+        return isinstance(op, head)
+    return bool(op == head)
+
+
+def _match(
+    fgraph: FunctionGraph | None,
+    pattern: Any,
+    var: Variable,
+    subst: dict[_LVar, Variable],
+    consts: list[Variable],
+    top: bool,
+    allow_multiple_clients: bool,
+) -> bool:
+    if isinstance(pattern, _LVar):
+        bound = subst.get(pattern)
+        if bound is not None:
+            return bound is var or (
+                isinstance(bound, Constant) and isinstance(var, Constant) and bound.equals(var)
+            )
+        if pattern.constraint is not None and not pattern.constraint(var):
+            return False
+        subst[pattern] = var
+        return True
+    if isinstance(pattern, tuple):
+        node = var.owner
+        if node is None or len(node.inputs) != len(pattern) - 1:
+            return False
+        if not _head_matches(pattern[0], node.op):
+            return False
+        if (
+            not top
+            and not allow_multiple_clients
+            and fgraph is not None
+            and len(fgraph.clients.get(var, ())) > 1
+        ):
+            return False
+        orders: list[Sequence[Variable]] = [node.inputs]
+        if isinstance(pattern[0], Commutative) and len(node.inputs) == 2:
+            orders.append(node.inputs[::-1])
+        for inputs in orders:
+            # a failed order must leave no bindings behind
+            trial, trial_consts = dict(subst), list(consts)
+            if all(
+                _match(fgraph, sub, inp, trial, trial_consts, False, allow_multiple_clients)
+                for sub, inp in zip(pattern[1:], inputs)
+            ):
+                subst.update(trial)
+                consts[:] = trial_consts
+                return True
+        return False
+    if isinstance(pattern, _ConstPattern):
+        if pattern.matches(var):
+            consts.append(var)
+            return True
+        return False
+    if isinstance(pattern, Variable):
+        return pattern is var or (
+            isinstance(pattern, Constant) and isinstance(var, Constant) and pattern.equals(var)
+        )
+    return False
+
+
+def _root_op(pattern: Any) -> Any:
+    head = pattern[0]
+    return head.op if isinstance(head, Commutative) else head
 
 
 class PatternNodeRewriter(NodeRewriter):
@@ -162,10 +335,9 @@ class PatternNodeRewriter(NodeRewriter):
         lvars: dict[str, _LVar] = {}
         self.in_pattern = _compile_pattern(in_pattern, lvars, True)
         self.out_pattern = _compile_pattern(out_pattern, lvars, False)
-        if isinstance(self.in_pattern, tuple):
-            self.op = self.in_pattern[0]
-        elif isinstance(in_pattern, dict | str) or not isinstance(self.in_pattern, tuple):
+        if not isinstance(self.in_pattern, tuple):
             raise TypeError(f"in_pattern must be a tuple (op, args...), got {in_pattern!r}")
+        self.op = _root_op(self.in_pattern)
         self.allow_multiple_clients = allow_multiple_clients
         self.name = name
         self._tracks = list(tracks)
@@ -177,56 +349,24 @@ class PatternNodeRewriter(NodeRewriter):
             return self._tracks
         return [self.op]
 
-    def _match(
-        self,
-        fgraph: FunctionGraph | None,
-        pattern: Any,
-        var: Variable,
-        subst: dict[_LVar, Variable],
-        top: bool,
-    ) -> bool:
-        if isinstance(pattern, _LVar):
-            bound = subst.get(pattern)
-            if bound is not None:
-                return bound is var or (
-                    isinstance(bound, Constant) and isinstance(var, Constant) and bound.equals(var)
-                )
-            if pattern.constraint is not None and not pattern.constraint(var):
-                return False
-            subst[pattern] = var
-            return True
-        if isinstance(pattern, tuple):
-            node = var.owner
-            if node is None or len(node.inputs) != len(pattern) - 1:
-                return False
-            head = pattern[0]
-            if isinstance(head, type) and issubclass(head, Op):
-                if not isinstance(node.op, head):
-                    return False
-            elif node.op != head:
-                return False
-            if (
-                not top
-                and not self.allow_multiple_clients
-                and fgraph is not None
-                and len(fgraph.clients.get(var, ())) > 1
-            ):
-                return False
-            for sub, inp in zip(pattern[1:], node.inputs):
-                if not self._match(fgraph, sub, inp, subst, False):
-                    return False
-            return True
-        if isinstance(pattern, _ConstPattern):
-            return pattern.matches(var)
-        if isinstance(pattern, Variable):
-            return pattern is var or (
-                isinstance(pattern, Constant) and isinstance(var, Constant) and pattern.equals(var)
-            )
-        return False
+    def match(self, var: Variable, fgraph: FunctionGraph | None = None) -> Match | None:
+        """The captures of matching ``var`` against the input pattern, or None.
 
-    def _build(self, pattern: Any, subst: dict[_LVar, Variable]) -> Any:
+        Example::
+
+            PatternNodeRewriter((log, (exp, "x")), "x").match(log(exp(y)))   # {'x': y}
+        """
+        subst: dict[_LVar, Variable] = {}
+        consts: list[Variable] = []
+        if not _match(
+            fgraph, self.in_pattern, var, subst, consts, True, self.allow_multiple_clients
+        ):
+            return None
+        return Match(((lv.name, v) for lv, v in subst.items()), consts)
+
+    def _build(self, pattern: Any, subst: Match) -> Any:
         if isinstance(pattern, _LVar):
-            return subst[pattern]
+            return subst[pattern.name]
         if isinstance(pattern, tuple):
             args = [self._build(p, subst) for p in pattern[1:]]
             return pattern[0](*args)
@@ -235,10 +375,10 @@ class PatternNodeRewriter(NodeRewriter):
     def transform(self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kw: Any) -> Any:
         if len(node.outputs) != 1:
             return False
-        subst: dict[_LVar, Variable] = {}
-        if not self._match(fgraph, self.in_pattern, node.outputs[0], subst, True):
+        m = self.match(node.outputs[0], fgraph)
+        if m is None:
             return False
-        out = self._build(self.out_pattern, subst)
+        out = self._build(self.out_pattern, m)
         if not isinstance(out, Variable):
             out = node.outputs[0].type.filter_variable(out)
         if self.values_eq_approx is not None:
@@ -259,3 +399,54 @@ class PatternNodeRewriter(NodeRewriter):
         return f"{fmt(self._in_src)} -> {fmt(self._out_src)}"
 
     __repr__ = __str__
+
+
+#: ``build(match, out)``: the replacement of ``out``, or None to leave it.
+Builder = Callable[[Match, Variable], Variable | None]
+#: ``adapt(new, out, dropped)``: ``new`` made to stand for ``out``, or None to refuse.
+Adapter = Callable[[Variable, Variable, list[Variable]], Variable | None]
+
+
+class Rule(PatternNodeRewriter):
+    """A named rewrite rule: where ``pattern`` matches, ``build(match, out)`` the replacement.
+
+    ``build`` gets the `Match` and the replaced output and returns the new
+    variable or None (no change). ``adapt(new, out, match.consts)``, when
+    given, fixes the replacement up for the rewrite set's contract (the
+    constants a value pattern met are the operands the rule drops) or returns
+    None to refuse. The rule tracks the pattern's root op.
+
+    Example::
+
+        local_log_exp = Rule("local_log_exp", (log, (exp, "x")), lambda m, out: m.x,
+                             "log(exp(x)) is x")
+        local_log_exp.match(log(exp(y)))   # {'x': y}
+    """
+
+    def __init__(
+        self,
+        name: str,
+        pattern: Any,
+        build: Builder,
+        doc: str = "",
+        *,
+        adapt: Adapter | None = None,
+        allow_multiple_clients: bool = False,
+    ) -> None:
+        super().__init__(pattern, None, allow_multiple_clients=allow_multiple_clients, name=name)
+        self.build = build
+        self.adapt = adapt
+        self.__name__ = name
+        self.__doc__ = doc or f"{pattern!r} -> replacement ({name})"
+
+    def transform(self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kw: Any) -> Any:
+        if len(node.outputs) != 1:
+            return False
+        out = node.outputs[0]
+        m = self.match(out, fgraph)
+        if m is None:
+            return False
+        new = self.build(m, out)
+        if new is not None and self.adapt is not None:
+            new = self.adapt(new, out, m.consts)
+        return False if new is None else [new]
