@@ -39,13 +39,9 @@ def scan_grad(
     import graft.tensor as gt
     from graft.gradient import DisconnectedType, disconnected_type, grad
     from graft.scan.basic import build_scan
+    from graft.scan.op import Scan
 
     info = op.info
-    if not all(info.keep):
-        raise NotImplementedError(
-            f"{op}: gradient of a scan that keeps only last values (take gradients before "
-            "compiling: the memory rewrite makes this form)"
-        )
     ns = info.n_states
     n = inputs[0]
     seqs = inputs[1 : 1 + info.n_seqs]
@@ -58,7 +54,22 @@ def scan_grad(
             return gt.zeros_like(like, dtype=like.type.dtype if _is_float(like) else "float64")  # type: ignore[attr-defined]
         return g
 
-    g_hist = [g_or_zero(g, o) for g, o in zip(output_grads, outputs)]
+    last_only = [k for k, keep in enumerate(info.keep) if not keep]
+    g_final: dict[int, Variable] = {}
+    if last_only:
+        # The backward pass reads the forward histories: recompute them once.
+        full = Scan(op.fgraph, info.replace(keep=(True,) * len(info.keep)))
+        hists = full(*inputs, return_list=True)
+        g_hist = []
+        for k, (g, h) in enumerate(zip(output_grads, hists)):
+            g = g_or_zero(g, outputs[k])
+            if k in last_only:
+                g_final[k] = g
+                g = gt.inc_subtensor(gt.zeros_like(h)[n - 1 : n], g[None])
+            g_hist.append(g)
+        outputs = list(hists)
+    else:
+        g_hist = [g_or_zero(g, o) for g, o in zip(output_grads, outputs)]
 
     nb = n if info.truncate_gradient < 0 else gt.minimum(n, info.truncate_gradient)
     start = n - nb  # first forward step the backward pass reaches
@@ -165,7 +176,7 @@ def scan_grad(
         out.append(gt.set_subtensor(z[start:n], gt.cast(h[::-1], s.type.dtype)))  # type: ignore[attr-defined]
     k = 0
     reached_start = gt.eq(start, 0)
-    for init, lag in zip(inits, lags):
+    for j, (init, lag) in enumerate(zip(inits, lags)):
         rows = adj_final[k : k + lag]
         k += lag
         if not _is_float(init):
@@ -173,9 +184,12 @@ def scan_grad(
             continue
         # adjoint of s[-1-q] is rows[q]; the buffer holds s[-lag] .. s[-1].
         g = gt.stack(rows[::-1], axis=0)
-        out.append(
-            gt.cast(g * reached_start, init.type.dtype) if info.truncate_gradient >= 0 else g
-        )  # type: ignore[attr-defined]
+        if info.truncate_gradient >= 0:
+            g = g * reached_start
+        if j in g_final:
+            # After 0 steps the last value is the initial one.
+            g = gt.inc_subtensor(g[lag - 1], g_final[j] * gt.eq(n, 0))
+        out.append(gt.cast(g, init.type.dtype))  # type: ignore[attr-defined]
     acc_of = dict(zip(acc_idx, acc_final))
     for k2, v in enumerate(nonseqs):
         out.append(acc_of[k2] if k2 in acc_of else gt.zeros_like(v, dtype="float64"))
