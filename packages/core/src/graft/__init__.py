@@ -22,6 +22,18 @@ from graft.printing import dprint, pp, pprint
 
 _post_import.install()
 
+
+def _load_plugins() -> None:
+    # graft.plugins (and what it imports) stays unimported until a flag is missing
+    from graft.plugins import ensure_loaded
+
+    ensure_loaded()
+
+
+# Plugins add their own flags: an unknown flag name loads them first (the plugin
+# loader pushes its flags into the config; the config knows nothing of plugins).
+config.on_missing_flag(_load_plugins)
+
 # Heavier parts load on first use, keeping ``import graft`` cheap.
 _LAZY = {
     "function": ("graft.compile", "function"),

@@ -24,7 +24,7 @@ from contextlib import ContextDecorator
 from dataclasses import dataclass
 from typing import Any
 
-from graft.plugins.errors import ConflictError, warn
+from graft.errors import ConflictError, warn
 
 __all__ = [
     "ChangeFlags",
@@ -131,7 +131,7 @@ def _normalize(name: str) -> str:
 class Config:
     """A set of named, documented, validated flags read and set as attributes."""
 
-    def __init__(self, env_var: str = "GRAFT_FLAGS", *, load_plugins_on_miss: bool = False):
+    def __init__(self, env_var: str = "GRAFT_FLAGS") -> None:
         d = self.__dict__  # plain attributes; flag names go through __getattr__
         d["_flags"] = {}
         d["_values"] = {}
@@ -140,7 +140,7 @@ class Config:
         d["_env_raw"] = None
         d["_env"] = {}
         d["_warned"] = set()
-        d["_load_plugins_on_miss"] = load_plugins_on_miss
+        d["_on_missing_flag"] = None
 
     # -- declaring -----------------------------------------------------------------------
     def add(
@@ -180,6 +180,19 @@ class Config:
         self._flags.pop(name, None)
         self._values.pop(name, None)
         self._sources.pop(name, None)
+
+    def on_missing_flag(self, provider: Callable[[], object] | None) -> None:
+        """Call ``provider()`` before reporting an unknown flag, then look again.
+
+        The plugin loader registers itself here, so ``graft.config.numba__cache``
+        works before anything else loaded the plugins; this module knows nothing
+        of plugins.
+
+        Example::
+
+            config.on_missing_flag(graft.plugins.ensure_loaded)
+        """
+        self.__dict__["_on_missing_flag"] = provider
 
     def owned_by(self, owner: str) -> PluginConfig:
         """This config, with the flags added through the returned view owned by ``owner``."""
@@ -223,10 +236,8 @@ class Config:
 
     def _flag(self, name: str) -> _Flag:
         flag = self._flags.get(name)
-        if flag is None and self._load_plugins_on_miss and not name.startswith("_"):
-            from graft.plugins import ensure_loaded  # plugin flags exist once plugins load
-
-            ensure_loaded()
+        if flag is None and self._on_missing_flag is not None and not name.startswith("_"):
+            self._on_missing_flag()  # e.g. load the plugins, which add their flags
             flag = self._flags.get(name)
         if flag is None:
             import difflib
@@ -370,7 +381,7 @@ def _no_test_values(value: object) -> bool:
 
 
 #: The global configuration (``graft.config``).
-config = Config(load_plugins_on_miss=True)
+config = Config()
 
 _add = config.add
 _add("profile", "Print a profile of each compiled function's calls at exit.", False)

@@ -6,23 +6,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
+# the graph layer's errors live in graft.errors; re-exported where users import them
+from graft.errors import InconsistencyError as InconsistencyError
+from graft.errors import MethodNotDefined as MethodNotDefined
+from graft.errors import MissingInputError as MissingInputError
+
 _GRAFT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class MethodNotDefined(NotImplementedError):
-    """An optional method of an Op or Type was called but is not implemented."""
-
-
-class InconsistencyError(Exception):
-    """A graph change would leave a `FunctionGraph` in an invalid state; it was undone."""
-
-
-class MissingInputError(ValueError):
-    """A graph needs a variable that was not declared as an input."""
-
-    def __init__(self, *args: Any, variable: Any = None) -> None:
-        super().__init__(*args)
-        self.variable = variable
 
 
 class Scratchpad:

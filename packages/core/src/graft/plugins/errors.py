@@ -1,29 +1,12 @@
-"""Exceptions and warnings of the plugin system, and the ``Origin`` of registered things."""
+"""The ``Origin`` of registered things, and the plugin system's errors (from `graft.errors`)."""
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
 from dataclasses import dataclass
 
-_GRAFT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+from graft.errors import ConflictError, PluginError, PluginWarning, warn
 
-
-class PluginError(Exception):
-    """A plugin could not be loaded or registered something invalid.
-
-    Raised instead of a :class:`PluginWarning` when ``GRAFT_STRICT_PLUGINS=1``.
-    """
-
-
-class ConflictError(PluginError):
-    """Two plugins registered the same thing (backend name, rewrite name in one
-    database, Op class, config flag); the message names both sides."""
-
-
-class PluginWarning(UserWarning):
-    """A plugin failed and was skipped; everything else keeps working."""
+__all__ = ["RUNTIME", "ConflictError", "Origin", "PluginError", "PluginWarning", "warn"]
 
 
 @dataclass(frozen=True)
@@ -45,11 +28,3 @@ class Origin:
 
 #: Origin of things registered by code that is not running inside a plugin hook.
 RUNTIME = Origin("<runtime>", "registered outside any plugin")
-
-
-def warn(message: str, category: type[Warning]) -> None:
-    """``warnings.warn`` pointing at the first caller outside the graft package."""
-    level, frame = 2, sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_GRAFT_DIR):
-        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
-    warnings.warn(message, category, stacklevel=level)
