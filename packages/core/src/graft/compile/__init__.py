@@ -11,7 +11,7 @@ from graft.compile.mode import FAST_COMPILE, FAST_RUN, PY, Mode, get_default_mod
 from graft.compile.optdb import MissingRewritesWarning, make_optdb, optdb
 from graft.compile.profiling import ProfileStats
 from graft.compile.rebuild import UnusedInputError
-from graft.compile.sharedvalue import SharedVariable, shared, shared_constructor
+from graft.graph.sharedvalue import SharedVariable, shared, shared_constructor
 from graft.graph.rewriting.db import (
     EquilibriumDB,
     LocalGroupDB,

@@ -27,12 +27,12 @@ from graft.compile.mode import Mode, get_mode
 from graft.compile.optdb import warn_if_no_tensor_rewrites
 from graft.compile.profiling import ProfileStats, atexit_profiles
 from graft.compile.rebuild import CollectedGraph, UnusedInputError, collect_graph
-from graft.compile.sharedvalue import SharedVariable, copy_value
 from graft.compile.verbose import RewriteReporter
 from graft.configparser import config
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.features import Feature
 from graft.graph.fg import FunctionGraph
+from graft.graph.sharedvalue import SharedVariable, copy_value
 from graft.graph.utils import InconsistencyError, user_frame
 from graft.link.basic import CompiledGraph, Linker
 

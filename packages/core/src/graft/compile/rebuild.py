@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graft.compile.io import In, Out
-from graft.compile.sharedvalue import SharedVariable
 from graft.graph.basic import Constant, Variable, ancestors, clone_get_equiv
+from graft.graph.sharedvalue import SharedVariable
 from graft.graph.utils import MissingInputError, user_frame
 
 __all__ = ["CollectedGraph", "UnusedInputError", "collect_graph"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from graft.compile.sharedvalue import SharedVariable, shared_constructor
+from graft.graph.sharedvalue import SharedVariable, shared_constructor
 from graft.tensor.type import TensorType
 from graft.tensor.variable import _tensor_py_operators
 
