@@ -174,7 +174,12 @@ def test_taps_and_several_outputs():
 
 def test_go_backwards_and_truncate():
     x = gt.dvector("x")
-    out, _ = scan(lambda xt, acc: acc * 0.5 + xt, sequences=x, outputs_info=gt.constant(0.0), go_backwards=True)
+    out, _ = scan(
+        lambda xt, acc: acc * 0.5 + xt,
+        sequences=x,
+        outputs_info=gt.constant(0.0),
+        go_backwards=True,
+    )
     xv = RNG.normal(size=5)
     acc, expect = 0.0, []
     for v in xv[::-1]:
@@ -182,7 +187,12 @@ def test_go_backwards_and_truncate():
         expect.append(acc)
     np.testing.assert_allclose(fn([x], out)(xv), expect)
     # truncate_gradient=2: only the last two steps pass gradients back.
-    tr, _ = scan(lambda xt, acc: acc * 0.5 + xt, sequences=x, outputs_info=gt.constant(0.0), truncate_gradient=2)
+    tr, _ = scan(
+        lambda xt, acc: acc * 0.5 + xt,
+        sequences=x,
+        outputs_info=gt.constant(0.0),
+        truncate_gradient=2,
+    )
     g = fn([x], gt.grad(tr[-1], x))(xv)
     np.testing.assert_allclose(g, [0, 0, 0, 0.5, 1.0])
 
@@ -207,7 +217,9 @@ def test_free_variables_become_non_sequences():
     out, _ = scan(lambda xt: xt * outer + w, sequences=x)
     node = out.owner
     assert isinstance(node.op, Scan) and node.op.info.n_nonseqs == 2
-    np.testing.assert_allclose(fn([x, w], out)(np.arange(3.0), 0.5), np.arange(3) * np.exp(0.5) + 0.5)
+    np.testing.assert_allclose(
+        fn([x, w], out)(np.arange(3.0), 0.5), np.arange(3) * np.exp(0.5) + 0.5
+    )
     with pytest.raises(ValueError, match="strict=True"):
         scan(lambda xt: xt * w, sequences=x, strict=True)
 

@@ -27,8 +27,10 @@ def graft_register_backends(registry: BackendRegistry) -> None:
 def graft_register_rewrites(registry: RewriteRegistry) -> None:
     """Merge, constant folding and dead-code removal, from graft.graph.rewriting.core_rewrites."""
     from graft.graph.rewriting.core_rewrites import register
+    from graft.scan.rewrites import register as register_scan
 
     register(registry)
+    register_scan(registry)
 
 
 def graft_register_ops(registry: OpRegistry) -> None:

@@ -44,7 +44,16 @@ class ScanInfo(Props):
         ScanInfo(n_seqs=1, state_taps=((-1,),), n_nit=0, n_nonseqs=0, keep=(True,))
     """
 
-    __props__ = ("n_seqs", "state_taps", "n_nit", "n_nonseqs", "keep", "truncate_gradient", "name")
+    __props__ = (
+        "n_seqs",
+        "state_taps",
+        "n_nit",
+        "n_nonseqs",
+        "keep",
+        "truncate_gradient",
+        "name",
+        "rewritten",
+    )
 
     def __init__(
         self,
@@ -55,6 +64,7 @@ class ScanInfo(Props):
         keep: Sequence[bool] | None = None,
         truncate_gradient: int = -1,
         name: str | None = None,
+        rewritten: bool = False,
     ) -> None:
         self.n_seqs = int(n_seqs)
         self.state_taps = tuple(tuple(sorted(int(t) for t in taps)) for taps in state_taps)
@@ -69,6 +79,8 @@ class ScanInfo(Props):
             raise ValueError(f"scan: keep has {len(self.keep)} entries for {n_out} outputs")
         self.truncate_gradient = int(truncate_gradient)
         self.name = name
+        # The body already went through the fast_run rewrites (see scan_rewrite_inner).
+        self.rewritten = bool(rewritten)
 
     @property
     def n_states(self) -> int:
