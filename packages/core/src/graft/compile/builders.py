@@ -222,7 +222,7 @@ class OpFromGraph(Op):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        for k in ("_fn", "_backward", "_rop", "_pattern"):
+        for k in ("_fn", "_backward", "_backward_args", "_rop", "_pattern"):
             state.pop(k, None)
         return state
 
@@ -348,7 +348,11 @@ class OpFromGraph(Op):
     # -- derivatives ----------------------------------------------------------
 
     def backward_op(self) -> OpFromGraph:
-        """The OpFromGraph ``(*inputs, *output_grads) → input gradients`` (built once)."""
+        """The OpFromGraph computing the input gradients (built once).
+
+        Its inputs are those of ``(*inputs, *output_grads)`` the gradient reads,
+        at the positions ``op.backward_args()`` lists.
+        """
         bwd = self.__dict__.get("_backward")
         if bwd is not None:
             return bwd  # type: ignore[no-any-return]
@@ -358,25 +362,39 @@ class OpFromGraph(Op):
         inner = self.fgraph
         gvars = [o.type.make_variable(f"g_{o.name}" if o.name else None) for o in inner.outputs]
         pairs = [(o, g) for o, g in zip(inner.outputs, gvars) if not _is_discrete(o)]
-        if pairs:
-            grads = Lop(
-                [o for o, _ in pairs],
-                list(inner.inputs),
-                [g for _, g in pairs],
-                disconnected_inputs="ignore",
+        # Gradients only for the inputs connected to some output (the others are
+        # disconnected, and L_op says so without computing anything).
+        wrt = [v for v, row in zip(inner.inputs, self._connections()) if any(row)]
+        grads: list[Variable] = []
+        if pairs and wrt:
+            grads = list(
+                Lop(
+                    [o for o, _ in pairs], wrt, [g for _, g in pairs], disconnected_inputs="ignore"
+                )
             )
-        else:
+        elif wrt:
             from graft.tensor.basic import zeros_like
 
-            grads = [zeros_like(i, dtype="float64") for i in inner.inputs]
+            grads = [zeros_like(i, dtype="float64") for i in wrt]
+        # Only what the gradient reads becomes an input (an input that only reaches the
+        # outputs through their values, like y in x * 0 + y, is not needed).
+        candidates = [*inner.inputs, *gvars]
+        used = set(graph_inputs(list(grads)))
+        args = [k for k, v in enumerate(candidates) if v in used]
         bwd = OpFromGraph(
-            [*inner.inputs, *gvars],
+            [candidates[k] for k in args],
             list(grads),
             inline=self.inline,
             name=f"{self.name or type(self).__name__}_grad",
         )
         self.__dict__["_backward"] = bwd
+        self.__dict__["_backward_args"] = args
         return bwd
+
+    def backward_args(self) -> list[int]:
+        """Positions in ``(*inputs, *output_grads)`` of the `backward_op`'s inputs."""
+        self.backward_op()
+        return list(self.__dict__["_backward_args"])
 
     def L_op(
         self,
@@ -392,10 +410,10 @@ class OpFromGraph(Op):
             return self._checked_override(self.grad_overrides(inputs, output_grads), inputs)
         from graft.gradient.types import disconnected_type
 
-        grads = self.backward_op()(*inputs, *output_grads, return_list=True)
-        return [
-            g if any(row) else disconnected_type() for g, row in zip(grads, self._connections())
-        ]
+        bwd = self.backward_op()
+        given = [*inputs, *output_grads]
+        grads = iter(bwd(*[given[k] for k in self.backward_args()], return_list=True))
+        return [next(grads) if any(row) else disconnected_type() for row in self._connections()]
 
     def _checked_override(self, grads: Any, inputs: Sequence[Variable]) -> list[Variable]:
         grads = list(grads) if isinstance(grads, list | tuple) else [grads]
