@@ -342,3 +342,14 @@ def test_bad_input_messages():
     # A value converts like an ordinary Op input.
     f = graft.function([y], op(np.array([2.0, 3.0]), y))
     np.testing.assert_array_equal(f([1.0, 2.0]), [2.0, 6.0])
+
+
+def test_cache_key_tells_blocks_apart():
+    from graft.link.cache_key import graph_key
+
+    x = gt.dvector("x")
+    a = gt.dvector("a")
+    k1 = graph_key(FunctionGraph([a], [OpFromGraph([x], [x * 2])(a)]))
+    k2 = graph_key(FunctionGraph([a], [OpFromGraph([x], [x * 3])(a)]))
+    k3 = graph_key(FunctionGraph([a], [OpFromGraph([x], [x * 2])(a)]))
+    assert k1 is not None and k1 != k2 and k1 == k3

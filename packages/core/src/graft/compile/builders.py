@@ -74,6 +74,11 @@ def _graph_key(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> tuple
     return tuple(items)
 
 
+class _NoStableKey:
+    def __repr__(self) -> str:
+        return "<no stable key>"
+
+
 class OpFromGraph(Op):
     """The graph ``inputs → outputs`` as one Op: ``op(*values)`` builds a node of it.
 
@@ -109,7 +114,9 @@ class OpFromGraph(Op):
         f([1.0, 2.0], [3.0, 4.0])          # [5., 11.]
     """
 
-    __props__ = ()
+    # What the compiled code depends on (for backends' disk-cache keys); equality and
+    # hashing also compare the gradient overrides and the captured shared variables.
+    __props__ = ("name", "inline", "inner_key")
 
     def __init__(
         self,
@@ -193,6 +200,18 @@ class OpFromGraph(Op):
     def inner_outputs(self) -> list[Variable]:
         return self.fgraph.outputs
 
+    @property
+    def inner_key(self) -> Any:
+        """The inner graph's stable content key (`graft.link.cache_key.graph_key`)."""
+        key = self.__dict__.get("_inner_key")
+        if key is None:
+            from graft.link.cache_key import graph_key
+
+            found = graph_key(self.fgraph)
+            # An unserialisable marker keeps a graph without a stable key out of disk caches.
+            key = self.__dict__["_inner_key"] = found if found is not None else _NoStableKey()
+        return key
+
     def _identity(self) -> tuple[Any, ...]:
         return (
             type(self),
@@ -222,7 +241,7 @@ class OpFromGraph(Op):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        for k in ("_fn", "_backward", "_backward_args", "_rop", "_pattern"):
+        for k in ("_fn", "_backward", "_backward_args", "_rop", "_pattern", "_inner_key"):
             state.pop(k, None)
         return state
 
