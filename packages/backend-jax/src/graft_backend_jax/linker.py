@@ -1,0 +1,311 @@
+"""`JaxLinker`: backend ``jax``, a whole rewritten graph as one ``jax.jit`` function.
+
+Each Op class has a rule in `RULES` (a `graft.link.dispatch.RuleTable`): a
+rule takes the Apply node and returns a function of the node's input values
+(JAX arrays, or NumPy arrays for values known while tracing) that returns the
+sequence of its output values. `graph_function` composes the nodes' functions
+in topological order into one Python function of the graph's inputs, and the
+linker jits it once; JAX retraces it for each new combination of input shapes
+and dtypes.
+
+Why not the source-generating `graft.link.codegen.CodegenLinker`: JAX *is* the
+code generator. Tracing the composed Python function gives XLA the whole graph
+(XLA fuses the elementwise work itself), so generated source, a disk cache of
+modules and Python fallback segments would add cost and no speed; an Op
+without a rule cannot be split out of a jitted function anyway, so the graph
+is refused at compile time with one error listing every such Op.
+
+Static values: JAX needs shapes (reshape targets, ``alloc`` sizes, ``arange``
+bounds, slice bounds...) as Python numbers while it traces. A node whose inputs
+are all known while tracing (constants, and values computed from input
+*shapes*, which are static under ``jax.jit``) is computed right then with the
+Op's own ``perform`` when its result is small, so ``x.reshape((x.shape[0] * 2,
+-1))`` works; a shape that depends on input *values* raises `StaticValueError`
+naming the Op.
+
+float64: the graph is traced and called inside ``jax.enable_x64(True)``, a
+context manager local to the call; JAX's global configuration (what the user's
+own JAX code sees) is left as it is.
+
+Errors: JAX cannot raise inside a jitted function. Runtime checks (index
+bounds, ``CheckAndRaise``/``Assert``, integer powers with negative exponents)
+are compiled through ``jax.experimental.checkify``, only into graphs that have
+such nodes. When a check fails, or tracing fails (e.g. mismatched shapes), the
+call is replayed on the reference backend, which raises the same exception,
+naming the Op, the input shapes and the user's line, as every graft backend
+does.
+
+Plugins add rules for their own Ops through ``graft_extend_backend``::
+
+    def graft_extend_backend(backend, name):
+        if name == "jax":
+            import jax.numpy as jnp
+
+            def double_rule(node):
+                return lambda x: (2 * x,)
+
+            backend.rules.register(MyDouble, rule=double_rule, owner="my-plugin")
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+
+import numpy as np
+
+from graft.graph.basic import Constant
+from graft.link.basic import CompiledGraph, Linker, UnsupportedOpError
+from graft.link.dispatch import RuleTable
+from graft.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from graft.graph.basic import Apply, Variable
+    from graft.graph.fg import FunctionGraph
+    from graft.graph.op import Op
+
+__all__ = [
+    "RULES",
+    "JaxLinker",
+    "JaxRule",
+    "StaticValueError",
+    "graph_function",
+    "runtime_check",
+    "static_int",
+    "static_ints",
+]
+
+#: A rule: ``rule(node)`` returns ``impl``, ``impl(*input_values) -> sequence of outputs``.
+#: A rule may carry ``supports(op) -> bool`` (props it cannot express) and
+#: ``checks``, True or ``checks(node) -> bool`` (it may emit `runtime_check`\ s).
+JaxRule = Callable[["Apply"], Callable[..., Sequence[Any]]]
+
+RULES: RuleTable[Any] = RuleTable("jax")
+
+#: Nodes whose inputs are all known while tracing are computed by their ``perform``
+#: when their outputs hold at most this many elements (bigger ones stay in XLA,
+#: not pasted into the program as constants).
+FOLD_LIMIT = 4096
+
+_CHECKS: contextvars.ContextVar[bool] = contextvars.ContextVar("graft_jax_checks", default=False)
+
+
+class _CheckFailed(ValueError):
+    """A runtime check of a compiled graph failed (and the reference backend did not raise)."""
+
+
+class StaticValueError(ValueError):
+    """A value JAX needs while tracing (a shape, a size, a bound) depends on input data."""
+
+
+def is_static(value: Any) -> bool:
+    """Whether ``value`` is known while tracing (a NumPy value or Python number)."""
+    return isinstance(value, np.ndarray | np.generic | int | float | bool)
+
+
+def static_ints(node: Apply, value: Any, what: str) -> tuple[int, ...]:
+    """``value`` (a vector or scalar known while tracing) as Python ints, else `StaticValueError`.
+
+    Example::
+
+        shape = static_ints(node, shp, "the target shape")
+    """
+    if not is_static(value):
+        raise StaticValueError(
+            f"backend 'jax': {node.op} needs {what} while tracing, but it is computed from "
+            "input values; JAX compiles one program per static shape, so give it as a "
+            "constant or compute it from input shapes (e.g. x.shape), or use another mode"
+        )
+    return tuple(int(v) for v in np.asarray(value).ravel())
+
+
+def static_int(node: Apply, value: Any, what: str) -> int:
+    """One Python int known while tracing (see `static_ints`)."""
+    (v,) = static_ints(node, value, what)
+    return v
+
+
+def runtime_check(ok: Any, message: str) -> None:
+    """Fail the call when ``ok`` (a boolean scalar) is false, in compiled graphs.
+
+    The compiled function then replays the call on the reference backend for
+    the exact error. In `graft_backend_jax.to_jax` callables (no checkify),
+    checks are left out.
+    """
+    if not _CHECKS.get():
+        return
+    if is_static(ok):
+        if not bool(np.all(ok)):
+            raise ValueError(message)
+        return
+    from jax.experimental import checkify
+
+    checkify.check(ok, message)
+
+
+def _out_dtype(v: Variable) -> np.dtype[Any]:
+    t = v.type
+    dt = getattr(t, "numpy_dtype", None)
+    return np.dtype(dt if dt is not None else t.dtype)  # type: ignore[attr-defined]
+
+
+def _fold(node: Apply, values: list[Any]) -> list[Any] | None:
+    """The node's outputs from its ``perform`` when small enough, else None."""
+    storage: list[list[Any]] = [[None] for _ in node.outputs]
+    with np.errstate(all="ignore"):
+        node.op.perform(node, values, storage)
+    outs = [np.asarray(s[0]) for s in storage]
+    if sum(o.size for o in outs) > FOLD_LIMIT:
+        return None
+    return outs
+
+
+def _conform(value: Any, v: Variable) -> Any:
+    """``value`` with exactly ``v``'s dtype (rules compute in JAX's promotion; graft's wins)."""
+    dt = _out_dtype(v)
+    if is_static(value):
+        a = np.asarray(value)
+        return a if a.dtype == dt else a.astype(dt)
+    return value if value.dtype == dt else value.astype(dt)
+
+
+def _node_checks(node: Apply) -> bool:
+    """Whether ``node``'s rule may emit runtime checks (``rule.checks``: a bool or ``f(node)``)."""
+    checks = getattr(RULES.lookup(node.op), "checks", False)
+    return bool(checks(node) if callable(checks) else checks)
+
+
+def _build_steps(fgraph: FunctionGraph) -> list[tuple[Apply, Callable[..., Sequence[Any]]]]:
+    steps = []
+    for node in fgraph.toposort():
+        rule = RULES.lookup(node.op)
+        if rule is None:  # check_supported ran first; a graph changed since is refused here
+            raise UnsupportedOpError(f"backend 'jax' has no rule for {node.op}")
+        steps.append((node, rule(node)))
+    return steps
+
+
+def graph_function(
+    fgraph: FunctionGraph, *, checks: bool = False
+) -> tuple[Callable[..., tuple[Any, ...]], bool]:
+    """``(fn, uses_checks)``: ``fn(*inputs)`` computes ``fgraph``'s outputs with JAX.
+
+    ``fn`` is a plain traceable function (jit, vmap, grad it); with ``checks``,
+    rules emit `runtime_check`\\ s, which need ``jax.experimental.checkify``
+    around ``fn``. ``uses_checks`` says whether any node has checks.
+    """
+    steps = _build_steps(fgraph)
+    uses_checks = any(_node_checks(n) for n, _ in steps)
+    inputs = list(fgraph.inputs)
+    outputs = list(fgraph.outputs)
+
+    def fn(*args: Any) -> tuple[Any, ...]:
+        import jax.numpy as jnp
+
+        if len(args) != len(inputs):
+            raise TypeError(f"the graph takes {len(inputs)} inputs, got {len(args)}")
+        token = _CHECKS.set(checks)
+        try:
+            env: dict[Variable, Any] = dict(zip(inputs, args))
+            for node, impl in steps:
+                ins = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
+                outs = _fold(node, ins) if all(is_static(i) for i in ins) else None
+                if outs is None:
+                    outs = impl(*ins)
+                for v, val in zip(node.outputs, outs):
+                    env[v] = _conform(val, v)
+            return tuple(
+                jnp.asarray(v.data if isinstance(v, Constant) else env[v], dtype=_out_dtype(v))
+                for v in outputs
+            )
+        finally:
+            _CHECKS.reset(token)
+
+    return fn, uses_checks
+
+
+class JaxLinker(Linker):
+    """Backend ``jax`` (mode ``"JAX"``); see the module docstring.
+
+    Example::
+
+        f = graft.function([x, y], x * y + 1, mode="JAX")
+    """
+
+    name = "jax"
+    rules: ClassVar[RuleTable[Any]] = RULES
+    # XLA owns the buffers: in-place graft Ops would only hide copies from it.
+    excluded_rewrite_tags = ("inplace",)
+
+    def supports(self, op: Op) -> bool:
+        rule = RULES.lookup(op)
+        if rule is None:
+            return False
+        check = getattr(rule, "supports", None)
+        return True if check is None else bool(check(op))
+
+    def compile(self, fgraph: FunctionGraph, *, profile: Any = None) -> CompiledGraph:
+        import jax
+
+        self.check_supported(fgraph)
+        body, uses_checks = graph_function(fgraph, checks=True)
+        scalar_out = [not isinstance(v.type, TensorType) for v in fgraph.outputs]
+        replay: list[Any] = []
+        x64 = jax.enable_x64
+
+        def on_error(args: tuple[Any, ...], exc: Exception) -> NoReturn:
+            # The reference backend raises the error graft defines for these values.
+            if not replay:
+                from graft.link.reference import ReferenceLinker
+
+                replay.append(ReferenceLinker().compile(fgraph))
+            with np.errstate(all="ignore"):
+                replay[0](*args)
+            if isinstance(exc, _CheckFailed | StaticValueError):
+                raise exc
+            raise RuntimeError(
+                "backend 'jax' failed where the reference backend did not: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+        if uses_checks:
+            from jax.experimental import checkify
+
+            jitted = jax.jit(checkify.checkify(body, errors=checkify.user_checks))
+
+            def run(*args: Any) -> Any:
+                with x64(True):
+                    err, outs = jitted(*args)
+                    msg = err.get()
+                if msg is not None:
+                    raise _CheckFailed(msg)
+                return outs
+        else:
+            jitted = jax.jit(body)
+
+            def run(*args: Any) -> Any:
+                with x64(True):
+                    return jitted(*args)
+
+        asarray = np.asarray
+
+        def fn(*args: Any) -> list[Any]:
+            try:
+                outs = run(*args)
+            except Exception as exc:
+                on_error(args, exc)
+            res = [asarray(o) for o in outs]
+            if True in scalar_out:
+                res = [r[()] if s else r for r, s in zip(res, scalar_out)]
+            return res
+
+        return CompiledGraph(fn, fgraph, linker=self)
+
+
+def _register_rules() -> None:
+    # Importing the rule modules fills RULES (and nothing else).
+    import graft_backend_jax.rules  # noqa: F401
+
+
+_register_rules()
