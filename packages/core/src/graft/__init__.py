@@ -34,6 +34,24 @@ def _load_plugins() -> None:
 # loader pushes its flags into the config; the config knows nothing of plugins).
 config.on_missing_flag(_load_plugins)
 
+
+def _function(inputs: "list[graft.graph.basic.Variable]", output: object) -> object:
+    from graft.compile import function
+
+    return function(inputs, output)
+
+
+def _optdb() -> "graft.graph.rewriting.db.RewriteDatabase":
+    from graft.compile.optdb import optdb
+
+    return optdb
+
+
+# The graph layer imports nothing above it: what Variable.eval and rewrite_graph
+# use from the compile layer is handed down here, imported on first use.
+graft.graph.basic.set_eval_compiler(_function)
+graft.graph.rewriting.utils.set_default_database(_optdb)
+
 # Heavier parts load on first use, keeping ``import graft`` cheap.
 _LAZY = {
     "function": ("graft.compile", "function"),

@@ -8,11 +8,23 @@ cloned, compared and pickled without touching Python's recursion limit.
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Callable, Collection, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+# Flat pickling and the slot state of graph objects (pickles name _second, _noop, _new_object).
+from graft.graph.pickling import (
+    _CONSTANT_SLOTS,
+    _all_slots,
+    _covered,
+    _has_extra_state,
+    _new_object,
+    _noop,  # noqa: F401  (named by pickles made before the move)
+    _Prelude,
+    _PreludeEnd,
+    _second,
+    _SlotState,
+)
 from graft.graph.utils import Scratchpad
 
 if TYPE_CHECKING:
@@ -21,118 +33,25 @@ if TYPE_CHECKING:
 
 
 # ---------------------------------------------------------------------------
-# Flat pickling.
-#
-# Pickling follows object references recursively, so a deep graph would blow
-# the stack. Before the first owned variable or node of a graph is pickled, a
-# "prelude" pickles all of its not-yet-covered ancestor nodes in topological
-# order; every later reference is then a memo hit and the pickle stack stays
-# shallow. The same mechanism serves `copy.deepcopy`.
-# ---------------------------------------------------------------------------
-
-_pickling = threading.local()
-
-
-def _covered() -> set[Apply] | None:
-    return getattr(_pickling, "covered", None)
-
-
-class _Prelude:
-    __slots__ = ("roots",)
-
-    def __init__(self, roots: Sequence[Variable]) -> None:
-        self.roots = roots
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        covered = _covered()
-        if covered is None:
-            covered = _pickling.covered = set()
-            _pickling.depth = 0
-        _pickling.depth += 1
-        nodes = [n for n in io_toposort((), self.roots, stop=covered) if n not in covered]
-        covered.update(nodes)
-        return (_noop, (tuple(nodes),))
-
-
-class _PreludeEnd:
-    __slots__ = ()
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        _pickling.depth -= 1
-        if _pickling.depth <= 0:
-            _pickling.covered = None
-        return (_noop, ())
-
-
-def _noop(*args: Any) -> None:
-    return None
-
-
-def _second(prelude: Any, obj: Any, end: Any = None) -> Any:
-    return obj
-
-
-def _new_object(cls: type[object]) -> Any:
-    return cls.__new__(cls)
-
-
-_slot_cache: dict[type, tuple[str, ...]] = {}
-
-
-def _all_slots(cls: type) -> tuple[str, ...]:
-    try:
-        return _slot_cache[cls]
-    except KeyError:
-        names: list[str] = []
-        for klass in reversed(cls.__mro__):
-            for s in getattr(klass, "__slots__", ()):
-                if s not in ("__weakref__", "__dict__") and s not in names:
-                    names.append(s)
-        _slot_cache[cls] = tuple(names)
-        return _slot_cache[cls]
-
-
-_BASE_VARIABLE_SLOTS = ("type", "owner", "index", "name", "_tag")
-_CONSTANT_SLOTS = (*_BASE_VARIABLE_SLOTS, "data")
-_extra_state_cache: dict[type, bool] = {}
-
-
-def _has_extra_state(cls: type) -> bool:
-    """Whether a Variable subclass carries state beyond the base slots."""
-    try:
-        return _extra_state_cache[cls]
-    except KeyError:
-        # Compared as sets: _all_slots lists a class's slots in its own order.
-        extra = set(_all_slots(cls)) != set(_BASE_VARIABLE_SLOTS) or "__dict__" in dir(cls)
-        _extra_state_cache[cls] = extra
-        return extra
-
-
-class _SlotState:
-    """Pickle/copy helpers for slotted graph objects (subclasses may add a __dict__)."""
-
-    __slots__ = ()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = {}
-        for name in _all_slots(type(self)):
-            try:
-                state[name] = object.__getattribute__(self, name)
-            except AttributeError:
-                pass
-        d = getattr(self, "__dict__", None)
-        if d:
-            state.update(d)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for k, v in state.items():
-            object.__setattr__(self, k, v)
-
-
-# ---------------------------------------------------------------------------
 # Nodes and variables
 # ---------------------------------------------------------------------------
+
+
+CompileFn = Callable[[list["Variable"], "Variable"], Callable[..., Any]]
+#: What `Variable.eval` compiles with (``graft.function``, set by ``import graft``:
+#: the graph layer imports nothing above it).
+_eval_compiler: CompileFn | None = None
+
+
+def set_eval_compiler(compiler: CompileFn) -> None:
+    """Make ``compiler(inputs, output)`` the function `Variable.eval` compiles with.
+
+    Example::
+
+        set_eval_compiler(graft.function)   # what ``import graft`` does
+    """
+    global _eval_compiler
+    _eval_compiler = compiler
 
 
 class Apply(_SlotState):
@@ -263,7 +182,7 @@ class Apply(_SlotState):
     def __reduce_ex__(self, protocol: Any) -> Any:
         covered = _covered()
         if covered is None or self not in covered:
-            return (_second, (_Prelude(self.outputs), self, _PreludeEnd()))
+            return (_second, (_Prelude(self.outputs, io_toposort), self, _PreludeEnd()))
         return (_new_object, (type(self),), self.__getstate__())
 
 
@@ -326,9 +245,15 @@ class Variable(_SlotState):
         return cp
 
     def eval(self, inputs_to_values: dict[Variable, Any] | None = None) -> Any:
-        """Compile (cached per input set) and evaluate this variable."""
-        from graft.compile import function
+        """Compile (cached per input set) and evaluate this variable.
 
+        Example::
+
+            (x + 1).eval({x: np.ones(2)})   # array([2., 2.])
+        """
+        function = _eval_compiler
+        if function is None:
+            raise RuntimeError("Variable.eval needs graft.function: import graft first")
         inputs_to_values = inputs_to_values or {}
         key = tuple(inputs_to_values)
         cache = self.tag.__dict__.setdefault("_eval_cache", {})
@@ -353,7 +278,7 @@ class Variable(_SlotState):
         if owner is not None:
             covered = _covered()
             if covered is None or owner not in covered:
-                return (_second, (_Prelude((self,)), self, _PreludeEnd()))
+                return (_second, (_Prelude((self,), io_toposort), self, _PreludeEnd()))
         return (_new_object, (type(self),), self.__getstate__())
 
 

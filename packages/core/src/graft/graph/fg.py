@@ -10,13 +10,12 @@ from graft.graph.basic import (
     Apply,
     Constant,
     Variable,
-    _Prelude,
-    _PreludeEnd,
     as_string,
     clone_get_equiv,
     graph_inputs,
     io_toposort,
 )
+from graft.graph.pickling import _Prelude, _PreludeEnd
 from graft.graph.utils import MissingInputError
 
 ClientType = tuple[Apply | Literal["output"], int]
@@ -496,7 +495,7 @@ class FunctionGraph:
         return (
             _rebuild_fgraph,
             (
-                _Prelude(self.outputs),
+                _Prelude(self.outputs, io_toposort),
                 list(self.inputs),
                 list(self.outputs),
                 features,

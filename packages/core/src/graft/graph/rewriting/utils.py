@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from graft.graph.basic import Variable, equal_computations
 from graft.graph.fg import FunctionGraph
+
+if TYPE_CHECKING:
+    from graft.graph.rewriting.db import RewriteDatabase
+
+#: The database `rewrite_graph` queries (``graft.compile.optdb``, given by ``import graft``:
+#: the graph layer imports nothing above it).
+_default_database: Callable[[], RewriteDatabase] | None = None
+
+
+def set_default_database(provider: Callable[[], RewriteDatabase]) -> None:
+    """Make ``provider()`` the database `rewrite_graph` queries by default.
+
+    Example::
+
+        set_default_database(lambda: graft.compile.optdb)   # what ``import graft`` does
+    """
+    global _default_database
+    _default_database = provider
 
 
 def rewrite_graph(
@@ -26,9 +44,6 @@ def rewrite_graph(
 
         res = rewrite_graph(A.dot(x + y), include=[], custom_rewrite=dot_distribute, clone=False)
     """
-    from graft.compile.optdb import optdb
-    from graft.graph.rewriting.db import RewriteDatabaseQuery
-
     if isinstance(graph, FunctionGraph):
         fgraph = graph
         return_fgraph = True
@@ -37,8 +52,13 @@ def rewrite_graph(
         fgraph = FunctionGraph(outputs=outputs, clone=clone)
         return_fgraph = False
     if include:
+        if _default_database is None:
+            raise RuntimeError("rewrite_graph needs graft.compile.optdb: import graft first")
+        # lazy: ``import graft`` imports this module but not the databases
+        from graft.graph.rewriting.db import RewriteDatabaseQuery
+
         query = RewriteDatabaseQuery(include=list(include), **kwargs)
-        optdb.query(query).rewrite(fgraph)
+        _default_database().query(query).rewrite(fgraph)
     if custom_rewrite is not None:
         custom_rewrite.rewrite(fgraph)
     if return_fgraph:
