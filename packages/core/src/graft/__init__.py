@@ -73,6 +73,8 @@ _LAZY = {
     "plugins": ("graft.plugins", None),
     # The module is callable: graft.scan(fn, ...) is graft.scan.scan(fn, ...).
     "scan": ("graft.scan", None),
+    "ifelse": ("graft.ifelse", None),  # callable too: graft.ifelse(cond, a, b)
+    "OpFromGraph": ("graft.compile.builders", "OpFromGraph"),
 }
 
 

@@ -131,7 +131,9 @@ class OpFromGraph(Op):
         label = name or type(self).__name__
         if not isinstance(inputs, list | tuple):
             raise TypeError(f"{label}: inputs must be a list of Variables, got {inputs!r}")
-        outs = list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+        outs: list[Variable] = (
+            list(outputs) if isinstance(outputs, list | tuple) else [outputs]  # type: ignore[list-item]
+        )
         for what, seq in (("input", inputs), ("output", outs)):
             for k, v in enumerate(seq):
                 if not isinstance(v, Variable):

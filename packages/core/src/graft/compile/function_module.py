@@ -169,6 +169,10 @@ class FunctionMaker:
                 self.rewrite_time = perf_counter() - t0
                 if reporter is not None:
                     fgraph.remove_feature(reporter)
+        ifelse_module = sys.modules.get("graft.ifelse")
+        if ifelse_module is not None:
+            # In every mode: branch-only work moves into lazily run inner graphs.
+            ifelse_module.lower_ifelse(fgraph)
         try:
             # Every feature's check (ProtectInputs, and the DestroyHandler when in-place
             # ops are present), even if no rewrite ran to trigger a validation.
