@@ -22,7 +22,13 @@ from typing import Any
 __all__ = ["CORE_OP_MODULES", "core_op_classes", "coverage"]
 
 #: The modules whose Op classes make up graft-core's graph-level Ops.
-CORE_OP_MODULES = ("graft.tensor", "graft.raise_op", "graft.gradient")
+CORE_OP_MODULES = (
+    "graft.tensor",
+    "graft.raise_op",
+    "graft.gradient",
+    "graft.ifelse",
+    "graft.compile.builders",
+)
 
 
 def core_op_classes() -> list[type]:
