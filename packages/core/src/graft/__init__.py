@@ -35,7 +35,9 @@ def _load_plugins() -> None:
 config.on_missing_flag(_load_plugins)
 
 
-def _function(inputs: "list[graft.graph.basic.Variable]", output: object) -> object:
+def _function(
+    inputs: "list[graft.graph.basic.Variable]", output: "graft.graph.basic.Variable"
+) -> "graft.compile.Function":
     from graft.compile import function
 
     return function(inputs, output)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from types import FrameType
 from typing import Any
 
 _GRAFT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -66,8 +67,8 @@ def warn(message: str, category: type[Warning]) -> None:
 
         warn("flag 'x' is deprecated", DeprecationWarning)
     """
-    level, frame = 2, sys._getframe(1)
-    caller = frame
+    level = 2
+    caller: FrameType | None = sys._getframe(1)
     while caller is not None and caller.f_code.co_filename.startswith(_GRAFT_DIR):
         caller, level = caller.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)

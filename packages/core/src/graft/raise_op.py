@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 
@@ -92,8 +93,6 @@ class CheckAndRaise(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         return [output_grads[0], *(disconnected_type() for _ in inputs[1:])]
 
     def __str__(self) -> str:

@@ -28,20 +28,11 @@ Example::
     gx = grad(cost, x)          # 2 * x, as a graph
 """
 
-from graft.gradient.core import grad
-from graft.gradient.derived import Lop, Rop, hessian, jacobian, subgraph_grad
-from graft.gradient.ops import (
-    ConsiderConstant,
-    DisconnectedGrad,
-    GradClip,
-    GradScale,
-    ZeroGrad,
-    consider_constant,
-    disconnected_grad,
-    grad_clip,
-    grad_scale,
-    zero_grad,
-)
+from typing import TYPE_CHECKING
+
+# The marker types load with the package: Ops of every layer return them from
+# their gradients. The differentiation itself builds on graft.tensor, which
+# imports this package, so it loads on first use.
 from graft.gradient.types import (
     DisconnectedInputError,
     DisconnectedType,
@@ -51,6 +42,56 @@ from graft.gradient.types import (
     grad_not_implemented,
     grad_undefined,
 )
+
+if TYPE_CHECKING:
+    from graft.gradient.core import grad
+    from graft.gradient.derived import Lop, Rop, hessian, jacobian, subgraph_grad
+    from graft.gradient.ops import (
+        ConsiderConstant,
+        DisconnectedGrad,
+        GradClip,
+        GradScale,
+        ZeroGrad,
+        consider_constant,
+        disconnected_grad,
+        grad_clip,
+        grad_scale,
+        zero_grad,
+    )
+
+_LAZY = {
+    "grad": "graft.gradient.core",
+    **dict.fromkeys(
+        ("Lop", "Rop", "hessian", "jacobian", "subgraph_grad"), "graft.gradient.derived"
+    ),
+    **dict.fromkeys(
+        (
+            "ConsiderConstant",
+            "DisconnectedGrad",
+            "GradClip",
+            "GradScale",
+            "ZeroGrad",
+            "consider_constant",
+            "disconnected_grad",
+            "grad_clip",
+            "grad_scale",
+            "zero_grad",
+        ),
+        "graft.gradient.ops",
+    ),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graft.gradient' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ConsiderConstant",

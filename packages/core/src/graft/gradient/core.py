@@ -21,8 +21,23 @@ from graft.gradient.types import (
     _is_null,
     disconnected_type,
 )
-from graft.graph.basic import Apply, Variable, io_toposort
+from graft.graph.basic import Apply, Variable, ancestors, io_toposort
+from graft.scalar.basic import add as sadd
+from graft.scalar.basic import cast as scast
 from graft.scalar.type import ScalarType
+from graft.scalar.type import constant as sconstant
+from graft.tensor import math as tmath
+from graft.tensor.basic import (
+    alloc,
+    as_tensor_variable,
+    cast,
+    constant,
+    fill,
+    scalar_from_tensor,
+    sum_to_shape_of,
+    tensor_from_scalar,
+    zeros_like,
+)
 from graft.tensor.type import TensorType
 
 _POLICIES = ("raise", "warn", "ignore")
@@ -41,13 +56,9 @@ def _zeros_like(v: Variable, dtype: str | None = None) -> Variable:
         if dtype is None or dtype in _DISCRETE:
             dtype = _float_x()
     if isinstance(v.type, TensorType):
-        from graft.tensor.basic import zeros_like
-
         return zeros_like(v, dtype=dtype)
     if isinstance(v.type, ScalarType):
-        from graft.scalar.type import constant
-
-        return constant(0, dtype)
+        return sconstant(0, dtype)
     maker = getattr(v, "zeros_like", None)
     if maker is not None:
         return maker()  # type: ignore[no-any-return]
@@ -65,8 +76,6 @@ def _static_zeros(v: Variable) -> Variable | None:
     dtype = _dtype(v)
     if dtype is None or dtype in _DISCRETE:
         dtype = _float_x()
-    from graft.tensor.basic import alloc, constant
-
     return alloc(constant(0, dtype=dtype), *(int(s) for s in vt.shape if s is not None))  # type: ignore[no-any-return]
 
 
@@ -82,11 +91,7 @@ def _discrete_zero(w: Variable, g: Variable) -> Variable:
     if z is not None:
         return z
     if isinstance(w.type, TensorType) and isinstance(g.type, TensorType):
-        from graft.graph.basic import ancestors
-
         if g.type.ndim == w.type.ndim and w not in set(ancestors([g])):
-            from graft.tensor.basic import zeros_like
-
             return zeros_like(g, dtype=_float_x())
     return _zeros_like(w)
 
@@ -97,24 +102,17 @@ def _ones_seed(cost: Variable) -> Variable:
     if dtype is None or dtype in _DISCRETE:
         dtype = _float_x()
     if isinstance(cost.type, ScalarType):
-        from graft.scalar.type import constant as sconstant
-
         return sconstant(1, dtype)
-    from graft.tensor.basic import constant
-
     return constant(1, dtype=dtype)
 
 
 def _as_type_family(v: Variable, g: Variable) -> Variable:
     """``g`` moved to ``v``'s layer: a 0-d tensor for a scalar variable and vice versa."""
     if isinstance(v.type, TensorType) and isinstance(g.type, ScalarType):
-        from graft.tensor.basic import tensor_from_scalar
-
         return tensor_from_scalar(g)  # type: ignore[no-any-return]
     if isinstance(v.type, ScalarType) and isinstance(g.type, TensorType):
         if g.type.ndim != 0:
             raise ValueError(f"the gradient of the scalar {v} is a {g.type.ndim}-d tensor {g}")
-        from graft.tensor.basic import scalar_from_tensor
 
         return scalar_from_tensor(g)  # type: ignore[no-any-return]
     return g
@@ -124,10 +122,7 @@ def _cast(g: Variable, dtype: str) -> Variable:
     if _dtype(g) == dtype:
         return g
     if isinstance(g.type, ScalarType):
-        from graft.scalar.basic import cast as scast
-
         return scast(g, dtype)
-    from graft.tensor.basic import cast
 
     return cast(g, dtype)
 
@@ -149,12 +144,8 @@ def _sum_terms(v: Variable, terms: list[Variable]) -> Variable:
     if len(terms) == 1:
         total = _as_type_family(v, terms[0])
     elif isinstance(v.type, ScalarType):
-        from graft.scalar.basic import add as sadd
-
         total = sadd(*[_as_type_family(v, t) for t in terms])
     else:
-        from graft.tensor import math as tmath
-
         add: Any = tmath.add  # type: ignore[attr-defined]  # generated per scalar op
         total = add(*[_as_type_family(v, t) for t in terms])
     return _match_dtype(v, total)
@@ -172,7 +163,6 @@ def _fit_to(w: Variable, g: Variable) -> Variable:
             raise ValueError(
                 f"the gradient of {w} ({wt.ndim}-d) has only {gt.ndim} dimensions: {g}"
             )
-        from graft.tensor.basic import sum_to_shape_of
 
         return sum_to_shape_of(g, w)
     return _match_dtype(w, g)
@@ -208,12 +198,8 @@ def _as_grad_variable(var: Variable, g: Any, what: str) -> Variable:
         if dtype is None or dtype in _DISCRETE:
             dtype = _float_x()
         if isinstance(var.type, ScalarType):
-            from graft.scalar.type import constant as sconstant
-
             g = sconstant(g, dtype)
         else:
-            from graft.tensor.basic import as_tensor_variable
-
             g = as_tensor_variable(np.asarray(g, dtype=dtype))
     if _is_null(g) or _is_disconnected(g):
         return g
@@ -368,7 +354,6 @@ def _check_input_grad(node: Apply, i: int, gi: Any) -> Variable:
         if gt.ndim < it.ndim:
             # A lower-rank gradient (Elemwise gives 0-d zeros for constant or discrete
             # inputs) stands for every element: broadcast it to the input's shape.
-            from graft.tensor.basic import fill
 
             return fill(inp, gi)
         raise ValueError(

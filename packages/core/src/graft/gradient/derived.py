@@ -37,6 +37,11 @@ from graft.gradient.types import (
 from graft.graph.basic import Variable, ancestors, clone_replace, io_toposort
 from graft.graph.utils import MethodNotDefined
 from graft.scalar.type import ScalarType
+from graft.tensor.basic import alloc, as_tensor_variable, constant
+from graft.tensor.blockwise import vectorize_graph
+from graft.tensor.join import eye
+from graft.tensor.math import prod_static, switch
+from graft.tensor.shape import reshape, shape_i
 from graft.tensor.type import TensorType
 
 # ---------------------------------------------------------------------------
@@ -109,8 +114,6 @@ def Rop(
     ev_vars: list[Variable] = []
     for k, (w, ev) in enumerate(zip(ws, evs)):
         if not isinstance(ev, Variable):
-            from graft.tensor.basic import as_tensor_variable
-
             ev = as_tensor_variable(ev) if isinstance(w.type, TensorType) else ev
             if not isinstance(ev, Variable):
                 raise TypeError(f"eval_points[{k}] must be a Variable")
@@ -234,7 +237,6 @@ def jacobian(
         x = gt.dvector("x")
         J = jacobian(x ** 2, x)        # diag(2 * x), shape (n, n)
     """
-    from graft.tensor.basic import as_tensor_variable
 
     if not isinstance(expression, Variable):
         expression = as_tensor_variable(expression)
@@ -273,7 +275,6 @@ def jacobian(
 
 def _sizes(v: Any) -> list[Any]:
     """The sizes of ``v``'s dimensions: ints where static, else symbolic scalars."""
-    from graft.tensor.shape import shape_i
 
     return [s if s is not None else shape_i(v, d) for d, s in enumerate(v.type.shape)]
 
@@ -284,12 +285,6 @@ def _vectorized_jacobian(
     consider_constant: Sequence[Variable] | None,
     disconnected_inputs: str,
 ) -> list[Variable]:
-    from graft.tensor.basic import alloc, constant
-    from graft.tensor.blockwise import vectorize_graph
-    from graft.tensor.join import eye
-    from graft.tensor.math import prod_static
-    from graft.tensor.shape import reshape
-
     et = expression.type
     sizes = _sizes(expression)
     n: Any
@@ -336,8 +331,6 @@ def _unrolled_jacobian(
     consider_constant: Sequence[Variable] | None,
     disconnected_inputs: str,
 ) -> list[Variable]:
-    from graft.tensor.basic import constant
-
     et = expression.type
     dims = tuple(int(s) for s in et.shape)
     discrete = et.dtype in _DISCRETE
@@ -365,8 +358,6 @@ def _unrolled_jacobian(
 
 def _assemble_jacobian(dims: tuple[int, ...], rows: list[Variable]) -> Variable:
     """Place ``rows[k]`` (one per index of ``dims``, C order) into a ``dims + row.shape`` tensor."""
-    from graft.tensor.basic import constant
-    from graft.tensor.math import switch
 
     nd = len(dims)
     acc: Variable | None = None

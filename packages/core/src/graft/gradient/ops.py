@@ -13,6 +13,14 @@ from graft.gradient.core import _zeros_like
 from graft.gradient.types import _CONTINUOUS, _dtype, disconnected_type
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
+from graft.tensor.basic import (
+    NotScalarConstantError,
+    as_tensor_variable,
+    cast,
+    get_underlying_scalar_constant_value,
+)
+from graft.tensor.math import clip
+from graft.tensor.type import TensorType
 
 # ---------------------------------------------------------------------------
 # Identity ops with special gradients
@@ -22,7 +30,6 @@ from graft.graph.op import Op
 def _as_variable(x: Any) -> Variable:
     if isinstance(x, Variable):
         return x
-    from graft.tensor.basic import as_tensor_variable
 
     return as_tensor_variable(x)
 
@@ -158,8 +165,6 @@ def disconnected_grad(x: Any) -> Variable:
 
 def _bound(op: Any, what: str, v: Any) -> Variable:
     """A 0-d real tensor for a bound or factor of ``op``; TypeError naming it otherwise."""
-    from graft.tensor.basic import as_tensor_variable
-    from graft.tensor.type import TensorType
 
     try:
         t = as_tensor_variable(v)
@@ -172,8 +177,6 @@ def _bound(op: Any, what: str, v: Any) -> Variable:
 
 
 def _const_value(v: Variable) -> float | None:
-    from graft.tensor.basic import NotScalarConstantError, get_underlying_scalar_constant_value
-
     try:
         return float(get_underlying_scalar_constant_value(v))
     except NotScalarConstantError:
@@ -184,8 +187,6 @@ def _like_grad(g: Any, gz: Variable) -> Variable:
     """``g`` with the dtype of the output gradient ``gz`` (bounds must not upcast it)."""
     dt = _dtype(gz)
     if dt in _CONTINUOUS and _dtype(g) != dt:
-        from graft.tensor.basic import cast
-
         return cast(g, dt)
     return g  # type: ignore[no-any-return]
 
@@ -198,8 +199,6 @@ class _GradTransform(Op):
     _params: tuple[str, ...] = ()
 
     def make_node(self, x: Any, *params: Any) -> Apply:
-        from graft.tensor.basic import as_tensor_variable
-
         if len(params) != len(self._params):
             raise TypeError(f"{self} takes {1 + len(self._params)} inputs, got {1 + len(params)}")
         x = as_tensor_variable(x)
@@ -238,8 +237,6 @@ class GradClip(_GradTransform):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        from graft.tensor.math import clip
-
         _, lower, upper = inputs
         (gz,) = output_grads
         return [_like_grad(clip(gz, lower, upper), gz), disconnected_type(), disconnected_type()]

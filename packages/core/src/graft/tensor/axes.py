@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.tensor._helpers import _as_tensor, _discrete_grad, _is_discrete_dtype, _np_dtype
@@ -260,8 +261,6 @@ class BroadcastTo(Op):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         x = inputs[0]
         rest = [disconnected_type() for _ in inputs[1:]]
         if _is_discrete_dtype(x.type.dtype):
@@ -323,7 +322,6 @@ class SumToShape(Op):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
         from graft.tensor.shape import shape_i
 
         g = inputs[0]

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.op import Op
 from graft.scalar.type import ScalarType, get_scalar_type
@@ -327,8 +328,6 @@ class Alloc(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         v = inputs[0]
         g = sum_to_shape_of(output_grads[0], v)
         return [g] + [disconnected_type() for _ in inputs[1:]]

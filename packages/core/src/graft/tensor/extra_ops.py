@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.tensor._helpers import (
@@ -289,8 +290,6 @@ class Diff(Op):
     ) -> list[Variable]:
         (g,) = output_grads
         if self.transpose:
-            from graft.gradient import disconnected_type
-
             return [Diff(self.n, self.axis)(g), disconnected_type()]
         (x,) = inputs
         if _is_discrete_dtype(x.type.dtype):
@@ -361,8 +360,6 @@ class SearchSorted(Op):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         return [disconnected_type(), disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

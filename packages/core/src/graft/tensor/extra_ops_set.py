@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type, grad_undefined
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.tensor._helpers import (
@@ -151,8 +152,6 @@ class Unique(Op):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.gradient import grad_undefined
-
         (x,) = inputs
         if _is_discrete_dtype(x.type.dtype):
             return [_discrete_grad(x)]
@@ -234,8 +233,6 @@ class Nonzero(Op):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

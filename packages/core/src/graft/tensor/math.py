@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import graft.scalar as ps
+from graft.gradient.types import grad_undefined
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.scalar.basic import ScalarOp
@@ -374,8 +375,6 @@ class Argmax(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        from graft.gradient import grad_undefined
-
         return [grad_undefined(self, 0, inputs[0], "argmax/argmin has no gradient")]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

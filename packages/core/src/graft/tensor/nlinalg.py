@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import grad_not_implemented
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.tensor._helpers import _as_tensor, _discrete_grad, _is_discrete_dtype, _np_dtype, _tm
@@ -173,8 +174,6 @@ def _gap_inverse(x: Any) -> Any:
 
 
 def _nullgrad(op: Op, a: Any, why: str) -> Variable:
-    from graft.gradient import grad_not_implemented
-
     return grad_not_implemented(op, 0, a, why)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.tensor.basic import _as_shape_entries, _ttype, as_tensor_variable, constant
@@ -35,8 +36,6 @@ class Shape(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
@@ -80,8 +79,6 @@ class Shape_i(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
@@ -261,8 +258,6 @@ class Reshape(Op):
         outputs: Sequence[Variable],
         output_grads: Sequence[Variable],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         x = inputs[0]
         xt = _ttype(x)
         g = reshape(output_grads[0], shape(x), ndim=xt.ndim)

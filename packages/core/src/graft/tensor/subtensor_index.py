@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.op import Op
 from graft.tensor.basic import (
@@ -502,8 +503,6 @@ def is_disconnected(g: Any) -> bool:
 
 
 def disconnected() -> Variable:
-    from graft.gradient import disconnected_type
-
     return disconnected_type()  # type: ignore[no-any-return]
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.op import Op
 from graft.tensor._helpers import _as_tensor, _discrete_grad, _is_discrete_dtype, _tm
@@ -406,8 +407,6 @@ class TriIndices(Op):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.gradient import disconnected_type
-
         return [disconnected_type() for _ in inputs]
 
     def __str__(self) -> str:
