@@ -288,3 +288,24 @@ def test_bad_arguments():
     out, _ = scan(lambda xt: xt * 2, sequences=x, n_steps=5)
     with pytest.raises(ValueError, match="fewer than n_steps"):
         fn([x], out)(np.ones(3))
+
+
+def test_dprint_shows_the_body():
+    import io
+
+    x = gt.dvector("x")
+    out, _ = scan(lambda xt: gt.exp(xt) * 2, sequences=x, name="doubler")
+    buf = io.StringIO()
+    graft.dprint(out, file=buf)
+    text = buf.getvalue()
+    assert "Scan{doubler}" in text and "Inner graphs" in text and "exp" in text
+
+
+def test_compiled_scan_pickles():
+    import pickle
+
+    x = gt.dvector("x")
+    out, _ = scan(lambda xt, acc: acc + xt, sequences=x, outputs_info=gt.constant(0.0))
+    f = graft.function([x], out)
+    g = pickle.loads(pickle.dumps(f))
+    np.testing.assert_allclose(g(np.arange(4.0)), np.cumsum(np.arange(4.0)))

@@ -69,6 +69,8 @@ def test_last_value_only_keeps_no_history():
     assert node.outputs[0].type.ndim == 0
     with pytest.raises(IndexError):
         graft.function([x], scan(lambda xt: xt * 2, sequences=x)[0][-1])(np.array([]))
+    with pytest.raises(IndexError):  # as out[-1] of an empty history does without the rewrite
+        f(np.array([]))
 
 
 def test_history_read_elsewhere_is_kept():

@@ -7,9 +7,11 @@ Returning None sends the node to the Python fallback.
 """
 
 from graft_backend_numba.rules import (  # registration
+    control_flow,
     elemwise,
     indexing,
     linalg,
     ops,
     scalar,
+    scan,
 )

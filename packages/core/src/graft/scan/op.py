@@ -138,6 +138,20 @@ class Scan(Op):
 
     # -- layout helpers ------------------------------------------------------
 
+    @property
+    def inner_inputs(self) -> list[Variable]:
+        """The body's inputs (what `graft.dprint` shows under "Inner graphs")."""
+        return list(self.fgraph.inputs)
+
+    @property
+    def inner_outputs(self) -> list[Variable]:
+        return list(self.fgraph.outputs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_compiled"] = None  # compiled code is rebuilt where it is unpickled
+        return state
+
     def inner_seqs(self) -> list[Variable]:
         return list(self.fgraph.inputs[: self.info.n_seqs])
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import graft.tensor as gt
 from graft.graph.basic import Apply, Constant, Variable, ancestors, clone_replace
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import GraphRewriter, node_rewriter
+from graft.raise_op import CheckAndRaise
 from graft.scan.op import Scan, ScanInfo
 
 if TYPE_CHECKING:
@@ -126,8 +128,6 @@ def scan_remove_unused(fgraph: FunctionGraph, node: Apply) -> Any:
 def _is_pure(node: Apply) -> bool:
     """A node whose value is the same at every step and may be computed even if the loop
     runs 0 times (no run-time checks, no random state)."""
-    from graft.raise_op import CheckAndRaise
-
     if isinstance(node.op, CheckAndRaise | Scan):
         return False
     return not any(not hasattr(o.type, "ndim") for o in [*node.inputs, *node.outputs])
@@ -176,6 +176,9 @@ def scan_push_out_invariant(fgraph: FunctionGraph, node: Apply) -> Any:
     return new_outs
 
 
+_LAST_OF_EMPTY = CheckAndRaise(IndexError, "index -1 is out of bounds: the scan ran 0 steps")
+
+
 def _reads_last_only(fgraph: FunctionGraph, v: Variable) -> bool:
     from graft.tensor.subtensor import Subtensor
 
@@ -203,6 +206,9 @@ def scan_save_mem(fgraph: FunctionGraph, node: Apply) -> Any:
     repl: dict[Variable, Variable] = {}
     for k, (old, nv) in enumerate(zip(node.outputs, new)):
         if k in last:
+            if k < i.n_states:
+                # A kept-last state is its initial value after 0 steps; out[-1] raised there.
+                nv = _LAST_OF_EMPTY(nv, gt.gt(node.inputs[0], 0))
             for client, _ in fgraph.clients[old]:
                 repl[client.outputs[0]] = nv  # type: ignore[union-attr]
         else:
