@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from nb_helpers import NUMBA, check
 
 import graft
 import graft.tensor as gt
 from graft.scan import Scan, scan
-from nb_helpers import NUMBA, check
 
 RNG = np.random.default_rng(3)
 
