@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graft._version import __version__
 from graft.graph.basic import Constant, Variable
 
 if TYPE_CHECKING:
@@ -126,8 +127,6 @@ def graph_key(fgraph: FunctionGraph, *, salt: Iterable[str] = ()) -> str | None:
     ``salt`` adds what else the compiled result depends on (backend name and
     version, compiler flags); graft's own version is always included.
     """
-    from graft import __version__
-
     h = hashlib.sha256()
     try:
         for line in [f"graft {__version__}", *(f"salt {s}" for s in salt), *_graph_text(fgraph)]:

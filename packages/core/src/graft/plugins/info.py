@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from graft._version import __version__
 from graft.plugins.backend_registry import BackendSpec
 from graft.plugins.errors import Origin
 
@@ -53,17 +54,7 @@ class PluginInfo:
 
 def core_version() -> str:
     """graft-core's version."""
-    try:
-        from graft import __version__
-
-        return str(__version__)
-    except ImportError:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("graft-core")
-        except PackageNotFoundError:
-            return "unknown"
+    return __version__
 
 
 def api_mismatch(declared: object) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from graft.graph.rewriting.utils import default_database
 from graft.plugins._view import View
 from graft.plugins.errors import RUNTIME, ConflictError, Origin, PluginError
 
@@ -38,16 +39,10 @@ class _Pending:
 
 @dataclass
 class _RewriteTable:
-    # the root database, a factory for it, or None for graft.compile.optdb.optdb
+    # the root database, a factory for it, or None for the default one (graft.compile.optdb)
     source: Any = None
     owners: dict[tuple[str | None, str], Origin] = field(default_factory=dict)
     records: list[RewriteRecord] = field(default_factory=list)
-
-
-def _default_optdb() -> Any:
-    from graft.compile.optdb import optdb
-
-    return optdb
 
 
 class RewriteRegistry(View):
@@ -85,7 +80,7 @@ class RewriteRegistry(View):
         """The top-level database (imported on first use)."""
         table = self._table
         if table.source is None:
-            table.source = _default_optdb()
+            table.source = default_database()  # graft.compile.optdb, handed down by import graft
         elif callable(table.source) and not hasattr(table.source, "register"):
             table.source = table.source()
         return table.source

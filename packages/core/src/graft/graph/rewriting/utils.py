@@ -27,6 +27,18 @@ def set_default_database(provider: Callable[[], RewriteDatabase]) -> None:
     _default_database = provider
 
 
+def default_database() -> RewriteDatabase:
+    """The database `rewrite_graph` queries and plugins register into (``graft.compile.optdb``).
+
+    Example::
+
+        default_database().query(RewriteDatabaseQuery(include=["canonicalize"]))
+    """
+    if _default_database is None:
+        raise RuntimeError("no default rewrite database: import graft first")
+    return _default_database()
+
+
 def rewrite_graph(
     graph: Variable | Sequence[Variable] | FunctionGraph,
     include: Sequence[str] = ("canonicalize",),
@@ -52,13 +64,11 @@ def rewrite_graph(
         fgraph = FunctionGraph(outputs=outputs, clone=clone)
         return_fgraph = False
     if include:
-        if _default_database is None:
-            raise RuntimeError("rewrite_graph needs graft.compile.optdb: import graft first")
         # lazy: ``import graft`` imports this module but not the databases
         from graft.graph.rewriting.db import RewriteDatabaseQuery
 
         query = RewriteDatabaseQuery(include=list(include), **kwargs)
-        _default_database().query(query).rewrite(fgraph)
+        default_database().query(query).rewrite(fgraph)
     if custom_rewrite is not None:
         custom_rewrite.rewrite(fgraph)
     if return_fgraph:
