@@ -7,7 +7,7 @@ The public surface mirrors Aesara/PyTensor: ``graft.graph`` (the IR),
 ``graft.plugins``); importing graft loads none of them.
 """
 
-__version__ = "0.1.0"
+from graft._version import __version__
 
 from graft import _post_import
 import graft.graph.basic
