@@ -10,13 +10,14 @@ rewriters live in `graft.graph.rewriting.pattern`; profiles print through
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 import traceback
 import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.features import Feature, NodeFinder, ReplaceValidate
@@ -797,13 +798,32 @@ class MergeOptimizer(GraphRewriter):
         )
 
 
-# Imported last: these modules build on the classes above.
-from graft.graph.rewriting.equilibrium import EquilibriumGraphRewriter  # noqa: E402
-from graft.graph.rewriting.pattern import (  # noqa: E402
-    PatternNodeRewriter,
-    RemovalNodeRewriter,
-    SubstitutionNodeRewriter,
-)
+# The equilibrium and pattern rewriters build on the classes above, in modules of
+# their own; they are importable from here too (as in the guide), loaded on first use.
+if TYPE_CHECKING:
+    from graft.graph.rewriting.equilibrium import EquilibriumGraphRewriter
+    from graft.graph.rewriting.pattern import (
+        PatternNodeRewriter,
+        RemovalNodeRewriter,
+        SubstitutionNodeRewriter,
+    )
+
+_LATER = {
+    "EquilibriumGraphRewriter": "graft.graph.rewriting.equilibrium",
+    "PatternNodeRewriter": "graft.graph.rewriting.pattern",
+    "RemovalNodeRewriter": "graft.graph.rewriting.pattern",
+    "SubstitutionNodeRewriter": "graft.graph.rewriting.pattern",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EquilibriumGraphRewriter",
