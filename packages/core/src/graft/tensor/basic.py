@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -504,3 +504,26 @@ def get_underlying_scalar_constant_value(v: Any) -> Any:
 
 class NotScalarConstantError(ValueError):
     """The variable is not a constant (or not a scalar-valued one)."""
+
+
+# PyTensor users find the constructor Ops here; they live in graft.tensor.join with
+# Join and Split (they share its index arithmetic) and load from here on first use.
+if TYPE_CHECKING:
+    from graft.tensor.join import ARange as ARange
+    from graft.tensor.join import Eye as Eye
+    from graft.tensor.join import MakeVector as MakeVector
+    from graft.tensor.join import arange as arange
+    from graft.tensor.join import eye as eye
+    from graft.tensor.join import make_vector as make_vector
+
+_FROM_JOIN = frozenset({"ARange", "Eye", "MakeVector", "arange", "eye", "make_vector"})
+
+
+def __getattr__(name: str) -> object:
+    if name not in _FROM_JOIN:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib  # (graft.tensor.join is also the name of a function)
+
+    value = getattr(importlib.import_module("graft.tensor.join"), name)
+    globals()[name] = value
+    return value
