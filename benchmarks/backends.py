@@ -96,6 +96,23 @@ def _softmax(ns: Any, grad: Any) -> tuple[list[Any], list[Any]]:
     return [x], [soft(x, axis=-1)]
 
 
+def _ar1(ns: Any, grad: Any) -> tuple[list[Any], list[Any]]:
+    """AR(1) log-likelihood as a scan over 1,000 steps, plus its gradient."""
+    if ns.__name__.startswith("graft"):
+        from graft import scan
+    else:
+        from pytensor import scan
+    y, rho, sigma = ns.dvector("y"), ns.dscalar("rho"), ns.dscalar("sigma")
+    half_log_2pi = 0.5 * np.log(2 * np.pi)
+    terms, _ = scan(
+        lambda y_prev, y_t, r, s: -0.5 * ((y_t - r * y_prev) / s) ** 2 - ns.log(s) - half_log_2pi,
+        sequences=dict(input=y, taps=[-1, 0]),
+        non_sequences=[rho, sigma],
+    )
+    logp = terms.sum()
+    return [y, rho, sigma], [logp, *grad(logp, [rho, sigma])]
+
+
 def _values(name: str, rng: np.random.Generator) -> list[np.ndarray]:
     if name == "overhead":
         return [np.array(1.5), np.array(2.0)]
@@ -112,6 +129,8 @@ def _values(name: str, rng: np.random.Generator) -> list[np.ndarray]:
         return [rng.normal(size=10)]
     if name == "softmax":
         return [rng.normal(size=(1000, 1000))]
+    if name == "ar1":
+        return [rng.normal(size=1001).cumsum() * 0.1, np.array(0.8), np.array(0.6)]
     raise KeyError(name)
 
 
@@ -123,12 +142,19 @@ def _numpy(name: str) -> Fn | None:
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
+    def ar1(y: Any, rho: Any, sigma: Any) -> Any:
+        # Vectorised by hand (the loop has no recurrence in its state).
+        r = (y[1:] - rho * y[:-1]) / sigma
+        logp = np.sum(-0.5 * r**2) - r.size * (np.log(sigma) + 0.5 * np.log(2 * np.pi))
+        return logp, np.sum(r * y[:-1]) / sigma, np.sum(r**2) / sigma - r.size / sigma
+
     table: dict[str, Any] = {
         "overhead": lambda a, b: a * b + 1,
         "chain": chain,
         "membound": lambda x, y, z: 2 * x + y * z - x * x,
         "sumexp": lambda x, w: np.sum(np.exp(x) * w),
         "softmax": softmax,
+        "ar1": ar1,
     }
     return table.get(name)
 
@@ -169,6 +195,7 @@ WORKLOADS: dict[str, tuple[str, Callable[..., Any]]] = {
     "logreg": ("logistic regression logp + grad, X 1000x20", _logreg),
     "eight": ("eight schools (non-centered) logp + grad", _eight_schools),
     "softmax": ("row softmax, 1000x1000", _softmax),
+    "ar1": ("AR(1) log-likelihood + gradient as a 1,000-step scan", _ar1),
 }
 
 

@@ -19,7 +19,7 @@ from graft_backend_numba.linker import RULES
 
 def _row(buf: str, idx: str, ndim: int) -> str:
     """Row ``idx`` of ``buf`` as an array (a 0-d array for rows of scalars)."""
-    return f"np.asarray({buf}[{idx}])" if ndim == 0 else f"{buf}[{idx}]"
+    return f"{buf}[{idx}:{idx} + 1].reshape(())" if ndim == 0 else f"{buf}[{idx}]"
 
 
 def _store(buf: str, idx: str, value: str, ndim: int) -> str:
@@ -48,11 +48,17 @@ def scan_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> list[str
         f"if {n} < 0:",
         "    raise ValueError('scan: n_steps must be >= 0')",
     ]
+    contiguous = []
     for k, s in enumerate(seqs):
+        c = em.fresh("seq")
+        contiguous.append(c)
         lines += [
             f"if {s}.shape[0] < {n}:",
             f"    raise ValueError('scan: sequence {k} is shorter than n_steps')",
+            # Rows of a contiguous array are views (reshape needs contiguity): no copy per step.
+            f"{c} = np.ascontiguousarray({s})",
         ]
+    seqs = contiguous
     bufs = []
     for j, (init, lag, keep) in enumerate(zip(inits, info.lags, info.keep)):
         dtype = node.outputs[j].type.dtype  # type: ignore[attr-defined]

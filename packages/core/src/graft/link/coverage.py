@@ -28,6 +28,7 @@ CORE_OP_MODULES = (
     "graft.gradient",
     "graft.ifelse",
     "graft.compile.builders",
+    "graft.scan",
 )
 
 

@@ -125,6 +125,29 @@ def scan_remove_unused(fgraph: FunctionGraph, node: Apply) -> Any:
     return dict(zip(old, new_outs))
 
 
+@node_rewriter([Scan])
+def scan_constant_nonseqs(fgraph: FunctionGraph, node: Apply) -> Any:
+    """Non-sequences that are constants become constants of the body (so its rewrites
+    see them, e.g. ``x ** 1.0``)."""
+    op: Scan = node.op  # type: ignore[assignment]
+    _, _, _, o_ns = op.outer_parts(node)
+    consts = {k for k, v in enumerate(o_ns) if isinstance(v, Constant)}
+    if not consts:
+        return False
+    i = op.info
+    in_ns = op.inner_nonseqs()
+    return _rebuild(
+        op,
+        node,
+        seqs=list(range(i.n_seqs)),
+        states=list(range(i.n_states)),
+        nits=list(range(i.n_nit)),
+        nonseqs=[k for k in range(i.n_nonseqs) if k not in consts],
+        out_replace={in_ns[k]: o_ns[k] for k in consts},
+        info_changes={"rewritten": False},
+    )
+
+
 def _is_pure(node: Apply) -> bool:
     """A node whose value is the same at every step and may be computed even if the loop
     runs 0 times (no run-time checks, no random state)."""
@@ -320,6 +343,7 @@ class ScanRewriteInner(GraphRewriter):
 REWRITES = [
     ("scan_remove_unused", scan_remove_unused, ("fast_run", "scan")),
     ("scan_push_out_invariant", scan_push_out_invariant, ("fast_run", "scan")),
+    ("scan_constant_nonseqs", scan_constant_nonseqs, ("fast_run", "scan")),
 ]
 
 
