@@ -61,6 +61,9 @@ __all__ = ["RULES", "CLinker"]
 
 RULES: RuleTable[Any] = RuleTable("c")
 _MODULE = "graft_cmod"
+#: Modules with more nodes than this are built with -O1 (`Toolchain.build`): compile time
+#: grows with the code's size; large graphs are mostly many small nodes.
+LARGE_MODULE = 48
 
 
 class CLinker(CodegenLinker):
@@ -104,8 +107,9 @@ class CLinker(CodegenLinker):
     ) -> list[Any]:
         from graft_backend_c.toolchain import BuildError
 
+        large = sum(len(seg.nodes) for seg in segments) > LARGE_MODULE
         try:
-            module = _built_module(path, source)
+            module = _built_module(path, source, large)
         except BuildError as exc:
             return [self._compile_failed(seg, exc) for seg in segments]
         init_values = tuple(
@@ -257,7 +261,7 @@ def _import(so: Path) -> Any:
     return module
 
 
-def _built_module(path: Path | None, source: str) -> Any:
+def _built_module(path: Path | None, source: str, large: bool) -> Any:
     """The module of ``source``: loaded from the cache, else built (once across processes)."""
     from graft.link.diskcache import entry_lock
     from graft_backend_c.toolchain import toolchain
@@ -270,7 +274,7 @@ def _built_module(path: Path | None, source: str) -> Any:
             src = tmp / "module.c"
             src.write_text(source)
             so = tmp / "module.so"
-            tc.build(src, so)
+            tc.build(src, so, large)
             return _import(so)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -286,7 +290,7 @@ def _built_module(path: Path | None, source: str) -> Any:
                 so.unlink(missing_ok=True)  # corrupt or truncated: build it again
         elif so.exists():
             so.unlink(missing_ok=True)
-        tc.build(path, so)
+        tc.build(path, so, large)
         return _import(so)
 
 

@@ -108,7 +108,7 @@ static inline T graft_log1mexp_##S(T x) {                                       
     return log##F(-expm1##F(x));                                                          \
 }                                                                                         \
 static inline T graft_xlogy0_##S(T x, T y) {                                              \
-    if (x == 0 && !isnan(y)) return (T)0;                                                 \
+    if (x == 0) return (T)0;                                                              \
     return x * log##F(y);                                                                 \
 }                                                                                         \
 static inline T graft_xlogx_##S(T x) { return graft_xlogy0_##S(x, x); }

@@ -76,13 +76,17 @@ class Toolchain:
             f"cpu {platform.machine()}",
         )
 
-    def build(self, source: Path, target: Path) -> None:
-        """Compile ``source`` into the shared object ``target`` (written atomically)."""
+    def build(self, source: Path, target: Path, large: bool = False) -> None:
+        """Compile ``source`` into the shared object ``target`` (written atomically).
+
+        ``large`` modules (many nodes) are built with ``-O1``: gcc's time grows with
+        the code's size and ``-O2`` would cost seconds for little gain there.
+        """
         tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
         libs = ["-lmvec", "-lm"] if self.mvec else ["-lm"]
         cmd = [
             self.cc,
-            *self.flags,
+            *(("-O1" if large and f == "-O2" else f) for f in self.flags),
             *(f"-I{d}" for d in self.includes),
             str(source),
             "-o",

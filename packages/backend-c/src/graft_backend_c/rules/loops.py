@@ -190,8 +190,8 @@ def elementwise(
         lines.append(f"{o} = (PyObject *)PyArray_EMPTY({nd}, n_, {typenum(dt)}, 0);")
         lines.append(f"if ({o} == NULL) goto fail;")
     lines.append(f"const npy_intp total = PyArray_SIZE(A({outs[0]}));")
-    # Contiguous: one flat loop.
-    lines.append(f"if ({_fast_condition(ops)}) {{")
+    # Contiguous: one flat loop (0-d: the one evaluation below is all there is).
+    lines.append(f"if ({_fast_condition(ops) if nd else '0'}) {{")
     for k, o in enumerate(ops):
         t = CTYPES[o.dtype]
         if o.const is not None:

@@ -20,7 +20,7 @@ from graft.graph.basic import Apply
 from graft.link.codegen import Emitter
 from graft.raise_op import CheckAndRaise
 from graft.tensor.basic import Alloc
-from graft.tensor.join import Join
+from graft.tensor.join import Join, MakeVector
 from graft.tensor.math import Dot
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from graft.tensor.subtensor import Subtensor
@@ -29,7 +29,16 @@ from graft.tensor.type import TensorType
 from graft_backend_c.linker import RULES
 from graft_backend_c.rules.scalar import CTYPES, typenum
 
-__all__ = ["alloc", "check_and_raise", "dot", "join", "reshape", "shape", "subtensor"]
+__all__ = [
+    "alloc",
+    "check_and_raise",
+    "dot",
+    "join",
+    "make_vector",
+    "reshape",
+    "shape",
+    "subtensor",
+]
 
 _OWNER = "graft-backend-c"
 
@@ -208,6 +217,33 @@ def join(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[str]
         f"if ({out} == NULL) goto fail;",
         "}",
     ]
+    return lines
+
+
+@RULES.register(MakeVector, owner=_OWNER)
+def make_vector(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[str] | None:
+    """A new vector of the 0-d inputs, each cast (as ``np.array(..., dtype)``) in place."""
+    if not _tensors(node):
+        return None
+    (out,) = outs
+    dtype = node.outputs[0].type.dtype  # type: ignore[attr-defined]
+    tn = typenum(dtype)
+    lines = [
+        f"npy_intp n = {len(ins)};",
+        f"{out} = (PyObject *)PyArray_EMPTY(1, &n, {tn}, 0);",
+        f"if ({out} == NULL) goto fail;",
+        f"char *dst = PyArray_BYTES(A({out}));",
+        f"const npy_intp size = PyArray_ITEMSIZE(A({out}));",
+    ]
+    for k, v in enumerate(ins):
+        lines.append("{")
+        lines.append(
+            f"PyObject *e = PyArray_FROM_OTF({v}, {tn}, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);"
+        )
+        lines.append("if (e == NULL) goto fail;")
+        lines.append(f"memcpy(dst + {k} * size, PyArray_DATA(A(e)), size);")
+        lines.append("Py_DECREF(e);")
+        lines.append("}")
     return lines
 
 

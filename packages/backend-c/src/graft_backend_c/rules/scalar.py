@@ -8,8 +8,8 @@ semantics of the op's NumPy ufunc (what the reference backend runs):
   converted to the dtype NumPy computes in (the output dtype for arithmetic
   and float-returning math, as `graft.scalar.FloatUfunc` does);
 - signed overflow wraps (the module is built with ``-fwrapv``);
-- float-to-integer conversions go through ``npy_int64`` for the small types,
-  as NumPy's casts do on this platform;
+- float-to-integer conversions go through ``npy_int32`` (8 and 16 bits) or
+  ``npy_int64`` (uint32), as NumPy's casts do on this platform;
 - integer ``//`` and ``%`` by zero give 0; integers to negative powers set
   the module's error flag (the loop then raises ValueError, and the base
   replays the node through ``perform`` for NumPy's message); ``maximum`` and
@@ -109,7 +109,9 @@ def convert(expr: str, src: str, dst: str) -> str:
     if src in _FLOATS:
         if dst == "uint64":
             return f"graft_f2u64((double)({expr}))"
-        if dst in ("int8", "int16", "uint8", "uint16", "uint32"):
+        if dst in ("int8", "int16", "uint8", "uint16"):
+            return f"(({t})(npy_int32)({expr}))"
+        if dst == "uint32":
             return f"(({t})(npy_int64)({expr}))"
     return f"(({t})({expr}))"
 
@@ -392,7 +394,9 @@ def _gammaln(op: Any, args: list[str], ind: list[str], out: str) -> str | None:
     if out not in _FLOATS:
         return None
     # Computed in float64 (as SciPy does for float32 too), rounded to the output dtype.
-    return _wrap(f"lgamma({convert(convert(args[0], ind[0], out), out, 'float64')})", out)
+    a = convert(convert(args[0], ind[0], out), out, "float64")
+    # SciPy: gammaln(-inf) is -inf (C's lgamma gives +inf).
+    return _wrap(f"({a} == -INFINITY ? -INFINITY : lgamma({a}))", out)
 
 
 @_register(sm.Floor, sm.Ceil, sm.Trunc)
