@@ -56,10 +56,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy on graft-core."""
+    """mypy (check_untyped_defs) on graft-core and graft-rewrites-tensor."""
     session.install("mypy>=1.10", "numpy")
-    session.install("packages/core")
-    session.run("mypy", "packages/core/src/graft")
+    session.install("packages/core", "packages/rewrites-tensor")
+    session.run(
+        "mypy", "packages/core/src/graft", "packages/rewrites-tensor/src/graft_rewrites_tensor"
+    )
 
 
 @nox.session

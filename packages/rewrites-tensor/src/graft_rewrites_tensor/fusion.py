@@ -60,7 +60,7 @@ from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import GraphRewriter
 from graft.graph.utils import InconsistencyError
 from graft.scalar import Composite, ScalarOp
-from graft.scalar import constant as scalar_constant
+from graft.scalar.type import constant as scalar_constant
 from graft.scalar.type import get_scalar_type
 from graft.tensor.elemwise import DimShuffle, Elemwise
 from graft.tensor.type import TensorType

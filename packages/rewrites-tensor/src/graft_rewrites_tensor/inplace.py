@@ -111,7 +111,7 @@ class _InplaceRewriter(GraphRewriter):
         return new
 
     def apply(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> InplaceProfile:
-        prof = InplaceProfile(self.name)
+        prof = InplaceProfile(self.name or type(self).__name__)
         t0 = time.perf_counter()
         v0 = getattr(fgraph, "validate_time", 0.0)
         dh: DestroyHandler = fgraph.destroy_handler  # type: ignore[attr-defined]
