@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from c_helpers import C_RAW, PY, check, needs_c
 
 import graft
 import graft.tensor as gt
-from c_helpers import C_RAW, PY, check, needs_c
 
 pytestmark = needs_c
 
@@ -33,8 +33,24 @@ def _values(dtype: str, shape: tuple[int, ...], positive: bool = False) -> np.nd
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int8", "uint16"])
 def test_arithmetic_and_comparisons(dtype):
     x, y = gt.matrix("x", dtype=dtype), gt.matrix("y", dtype=dtype)
-    outs = [x + y, x - y, x * y, x // y, x % y, -x, abs(x), gt.sign(x), gt.maximum(x, y),
-            gt.minimum(x, y), x < y, gt.eq(x, y), x >= y, gt.switch(x > y, x, y), x / y, x ** 2]
+    outs = [
+        x + y,
+        x - y,
+        x * y,
+        x // y,
+        x % y,
+        -x,
+        abs(x),
+        gt.sign(x),
+        gt.maximum(x, y),
+        gt.minimum(x, y),
+        x < y,
+        gt.eq(x, y),
+        x >= y,
+        gt.switch(x > y, x, y),
+        x / y,
+        x**2,
+    ]
     kind = np.dtype(dtype).kind
     if kind in "iu":
         outs += [x & y, x | y, x ^ y, ~x]
@@ -48,12 +64,34 @@ def test_arithmetic_and_comparisons(dtype):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_float_math_on_edge_values(dtype):
     x = gt.vector("x", dtype=dtype)
-    fns = [gt.exp, gt.log, gt.log1p, gt.expm1, gt.tanh, gt.sqrt, gt.sigmoid, gt.softplus,
-           gt.sin, gt.cos, gt.arctan, gt.floor, gt.ceil, gt.round, gt.erf, gt.gammaln,
-           gt.log2, gt.isnan, gt.isinf, gt.cosh, gt.arcsinh, gt.exp2]
+    fns = [
+        gt.exp,
+        gt.log,
+        gt.log1p,
+        gt.expm1,
+        gt.tanh,
+        gt.sqrt,
+        gt.sigmoid,
+        gt.softplus,
+        gt.sin,
+        gt.cos,
+        gt.arctan,
+        gt.floor,
+        gt.ceil,
+        gt.round,
+        gt.erf,
+        gt.gammaln,
+        gt.log2,
+        gt.isnan,
+        gt.isinf,
+        gt.cosh,
+        gt.arcsinh,
+        gt.exp2,
+    ]
     outs = [f(x) for f in fns] + [gt.log1mexp(-gt.abs(x)), gt.logaddexp(x, x[::-1])]
     labels = [str(f) for f in fns] + ["log1mexp", "logaddexp"]
-    v = EDGE.astype(dtype)
+    with np.errstate(over="ignore"):
+        v = EDGE.astype(dtype)
     check([x], outs, [(v,), (v[::-2],), (v[:0],)], labels, tol=(2e-5, 1e-12))
 
 
@@ -69,8 +107,18 @@ def test_integer_power_negative_exponent_raises():
 @pytest.mark.parametrize("src", ["float64", "float32", "int64", "bool", "uint8"])
 def test_casts_to_every_dtype(src):
     x = gt.vector("x", dtype=src)
-    targets = ["float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32",
-               "uint8", "bool"]
+    targets = [
+        "float64",
+        "float32",
+        "int64",
+        "int32",
+        "int16",
+        "int8",
+        "uint64",
+        "uint32",
+        "uint8",
+        "bool",
+    ]
     outs = [gt.cast(x, t) for t in targets]
     if src.startswith("float"):
         # In range of int64 (NaN and larger values cast to integers are undefined in NumPy,
@@ -86,13 +134,21 @@ def test_broadcasting_fused_composite_and_mixed_dtypes():
     r = gt.row("r", dtype="float32")
     c = gt.col("c", dtype="int32")
     s = gt.scalar("s")
-    outs = [gt.exp(x) * r + gt.log1p(gt.abs(x)) ** 2 - gt.tanh(x * c), (x + s) * 2 - c,
-            gt.switch(x > 0, r, c), x * r * 3.5]
+    outs = [
+        gt.exp(x) * r + gt.log1p(gt.abs(x)) ** 2 - gt.tanh(x * c),
+        (x + s) * 2 - c,
+        gt.switch(x > 0, r, c),
+        x * r * 3.5,
+    ]
     a = RNG.normal(size=(4, 5))
     cases = [
         (a, RNG.normal(size=(1, 5)).astype("float32"), np.arange(4, dtype="int32")[:, None], 0.5),
-        (a.T[::-1], RNG.normal(size=(1, 4)).astype("float32"),
-         np.arange(5, dtype="int32")[:, None], -1.0),
+        (
+            a.T[::-1],
+            RNG.normal(size=(1, 4)).astype("float32"),
+            np.arange(5, dtype="int32")[:, None],
+            -1.0,
+        ),
         (np.zeros((0, 5)), np.ones((1, 5), "float32"), np.zeros((0, 1), "int32"), 2.0),
     ]
     check([x, r, c, s], outs, cases)
@@ -101,7 +157,7 @@ def test_broadcasting_fused_composite_and_mixed_dtypes():
 def test_runtime_broadcast_of_a_non_static_dimension_raises():
     x, y = gt.matrix("x"), gt.matrix("y")
     f = graft.function([x, y], x + y, mode=C_RAW)
-    with pytest.raises(ValueError, match="Elemwise|add"):
+    with pytest.raises(ValueError, match=r"Elemwise|add"):
         f(np.ones((3, 4)), np.ones((1, 4)))
     np.testing.assert_array_equal(f(np.ones((2, 2)), np.ones((2, 2))), 2 * np.ones((2, 2)))
 
@@ -131,18 +187,24 @@ def test_reductions_of_empty_axes():
             np.testing.assert_array_equal(g, e)
     m = graft.function([x], gt.max(x, axis=1), mode=C_RAW)
     np.testing.assert_array_equal(m(np.zeros((0, 3))), np.zeros(0))
-    with pytest.raises(ValueError, match="zero-size|identity"):
+    with pytest.raises(ValueError, match=r"zero-size|identity"):
         m(np.zeros((3, 0)))
 
 
 def test_fused_map_reduce_from_fast_run():
     x, w = gt.vector("x"), gt.vector("w")
     m = gt.matrix("m")
-    outs = [gt.sum(gt.exp(x) * w), gt.max(gt.log1p(gt.abs(m)) * 2, axis=0),
-            gt.sum(m * m, axis=1), gt.mean(gt.tanh(m))]
+    outs = [
+        gt.sum(gt.exp(x) * w),
+        gt.max(gt.log1p(gt.abs(m)) * 2, axis=0),
+        gt.sum(m * m, axis=1),
+        gt.mean(gt.tanh(m)),
+    ]
     a = RNG.normal(size=(6, 7))
-    cases = [(RNG.normal(size=50), RNG.normal(size=50), a),
-             (RNG.normal(size=100)[::2], RNG.normal(size=50), a.T[::-1])]
+    cases = [
+        (RNG.normal(size=50), RNG.normal(size=50), a),
+        (RNG.normal(size=100)[::2], RNG.normal(size=50), a.T[::-1]),
+    ]
     check([x, w, m], outs, cases, rewrite=True)
 
 
@@ -154,10 +216,21 @@ def test_shapes_indexing_join_alloc_and_checks():
     from graft.raise_op import Assert
 
     outs = [
-        x.shape, x.shape[1], x.transpose(2, 0, 1), x.dimshuffle(0, "x", 1, 2),
-        x.reshape((x.shape[0], -1)), x[1], x[i, ::-1, 1:], x[:, i:, ::2], x[-1, -2:, i],
-        gt.concatenate([v, v * 2, v[:1]]), gt.stack([v, v]), gt.alloc(v, n, v.shape[0]),
-        gt.zeros((n, 2)), Assert("positive")(v, gt.all(gt.ge(n, 0))), x.flatten(),
+        x.shape,
+        x.shape[1],
+        x.transpose(2, 0, 1),
+        x.dimshuffle(0, "x", 1, 2),
+        x.reshape((x.shape[0], -1)),
+        x[1],
+        x[i, ::-1, 1:],
+        x[:, i:, ::2],
+        x[-1, -2:, i],
+        gt.concatenate([v, v * 2, v[:1]]),
+        gt.stack([v, v]),
+        gt.alloc(v, n, v.shape[0]),
+        gt.zeros((n, 2)),
+        Assert("positive")(v, gt.all(gt.ge(n, 0))),
+        x.flatten(),
     ]
     a = RNG.normal(size=(3, 4, 5))
     cases = [(a, RNG.normal(size=4), 1, 2), (a[::-1, :, ::-1], RNG.normal(size=0), 0, 0)]
@@ -185,8 +258,11 @@ def test_dot_through_blas(dtype):
     m1, m2 = RNG.normal(size=(4, 3)).astype(dtype), RNG.normal(size=(3, 5)).astype(dtype)
     u1 = RNG.normal(size=3).astype(dtype)
     m1[0, 0] = np.nan
-    cases = [(m1, m2, u1), (m1[::-1], m2[:, ::-1], u1[::-1]),
-             (np.zeros((4, 0), dtype), np.zeros((0, 5), dtype), np.zeros(0, dtype))]
+    cases = [
+        (m1, m2, u1),
+        (m1[::-1], m2[:, ::-1], u1[::-1]),
+        (np.zeros((4, 0), dtype), np.zeros((0, 5), dtype), np.zeros(0, dtype)),
+    ]
     labels = ["mm", "mv", "vm", "vv", "ata"]
     check([a, b, u], outs, cases[:2] + [cases[2]], labels, tol=(1e-4, 1e-12))
 

@@ -173,6 +173,30 @@ def _fast_condition(ops: Sequence[Operand]) -> str:
     return " && ".join(conds) or "1"
 
 
+def _flat_loop(
+    ops: Sequence[Operand], code: ScalarCode, outs: Sequence[str], out_dtypes: Sequence[str]
+) -> list[str]:
+    """The contiguous variant: one ``#pragma omp simd`` loop over flat indices."""
+    lines = []
+    for k, op in enumerate(ops):
+        t = CTYPES[op.dtype]
+        if op.const is not None:
+            continue
+        if op.scalar:
+            lines.append(f"const {t} e{k} = *(const {t} *)PyArray_DATA(A({op.name}));")
+        else:
+            lines.append(f"const {t} *restrict p{k} = (const {t} *)PyArray_DATA(A({op.name}));")
+    for j, (out, dt) in enumerate(zip(outs, out_dtypes)):
+        lines.append(f"{CTYPES[dt]} *restrict q{j} = ({CTYPES[dt]} *)PyArray_DATA(A({out}));")
+    lines.append("#pragma omp simd")
+    lines.append("for (npy_intp i = 0; i < total; i++) {")
+    lines.extend(_reads(ops, lambda k, o: f"e{k}" if o.scalar else f"p{k}[i]"))
+    lines.extend(code.lines)
+    lines.extend(f"q{j}[i] = {e};" for j, e in enumerate(code.exprs))
+    lines.append("}")
+    return lines
+
+
 def elementwise(
     who: str,
     ops: Sequence[Operand],
@@ -190,25 +214,13 @@ def elementwise(
         lines.append(f"{o} = (PyObject *)PyArray_EMPTY({nd}, n_, {typenum(dt)}, 0);")
         lines.append(f"if ({o} == NULL) goto fail;")
     lines.append(f"const npy_intp total = PyArray_SIZE(A({outs[0]}));")
-    # Contiguous: one flat loop (0-d: the one evaluation below is all there is).
-    lines.append(f"if ({_fast_condition(ops) if nd else '0'}) {{")
-    for k, o in enumerate(ops):
-        t = CTYPES[o.dtype]
-        if o.const is not None:
-            continue
-        if o.scalar:
-            lines.append(f"const {t} e{k} = *(const {t} *)PyArray_DATA(A({o.name}));")
-        else:
-            lines.append(f"const {t} *restrict p{k} = (const {t} *)PyArray_DATA(A({o.name}));")
-    for j, (o, dt) in enumerate(zip(outs, out_dtypes)):
-        lines.append(f"{CTYPES[dt]} *restrict q{j} = ({CTYPES[dt]} *)PyArray_DATA(A({o}));")
-    lines.append("#pragma omp simd")
-    lines.append("for (npy_intp i = 0; i < total; i++) {")
-    lines.extend(_reads(ops, lambda k, o: f"e{k}" if o.scalar else f"p{k}[i]"))
-    lines.extend(code.lines)
-    lines.extend(f"q{j}[i] = {e};" for j, e in enumerate(code.exprs))
-    lines.append("}")
-    lines.append("} else {")
+    # Contiguous: one flat loop (0-d: the one evaluation of the strided code is all).
+    if nd:
+        lines.append(f"if ({_fast_condition(ops)}) {{")
+        lines.extend(_flat_loop(ops, code, outs, out_dtypes))
+        lines.append("} else {")
+    else:
+        lines.append("{")
     arrays = [
         (f"i{k}", o.name, _in_strides(o, f"i{k}", nd))
         for k, o in enumerate(ops)

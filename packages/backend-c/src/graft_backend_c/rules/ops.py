@@ -248,9 +248,7 @@ def make_vector(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> li
 
 
 @RULES.register(CheckAndRaise, owner=_OWNER)
-def check_and_raise(
-    node: Apply, ins: list[str], outs: list[str], em: Emitter
-) -> list[str] | None:
+def check_and_raise(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[str] | None:
     """The value itself when every condition holds; otherwise an error (the replay through
     ``perform`` then raises the Op's own exception and message)."""
     if not _tensors(node):
