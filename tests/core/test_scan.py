@@ -309,3 +309,28 @@ def test_compiled_scan_pickles():
     f = graft.function([x], out)
     g = pickle.loads(pickle.dumps(f))
     np.testing.assert_allclose(g(np.arange(4.0)), np.cumsum(np.arange(4.0)))
+
+
+def test_random_streams_inside_the_loop():
+    from graft.tensor.random import RandomStream
+
+    def walk(seed):
+        srng = RandomStream(seed=seed)
+        mu = gt.dscalar("mu")
+        steps, upd = scan(
+            lambda prev, mu: prev + srng.normal(mu, 1.0),
+            outputs_info=gt.constant(0.0),
+            non_sequences=mu,
+            n_steps=2000,
+        )
+        return graft.function([mu], steps, updates=upd), steps, mu
+
+    f, steps, mu = walk(5)
+    a, b = f(0.5), f(0.5)
+    inc = np.diff(a, prepend=0.0)
+    assert len(np.unique(inc)) == inc.size  # a fresh draw every step
+    assert not np.allclose(a, b)  # and on every call
+    assert abs(inc.mean() - 0.5) < 4 / np.sqrt(inc.size) and abs(inc.std() - 1) < 0.1
+    np.testing.assert_array_equal(walk(5)[0](0.5), a)  # a seed reproduces the draws
+    with pytest.raises(NotImplementedError, match="random"):
+        gt.grad(steps[-1], mu)

@@ -172,6 +172,8 @@ def _scalar_loop(
 def scan_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> list[str] | None:
     op: Scan = node.op  # type: ignore[assignment]
     info = op.info
+    if any(op.is_opaque_state(k) for k in range(info.n_states)):
+        return None  # random generators and other non-tensor states run through perform
     em.add_import("import numpy as np")
     em.add_import("import math")
     scalar = _scalar_body(op, em)

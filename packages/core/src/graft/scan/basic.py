@@ -176,10 +176,13 @@ def scan(
     updates = dict(updates)
     from graft.compile.sharedvalue import SharedVariable
 
-    inside = ancestors([*outputs, *updates.values()], blockers=args)
+    inside = list(ancestors([*outputs, *updates.values()], blockers=args))
+    inside_nodes = {v.owner for v in inside if v.owner is not None}
     for v in inside:
         if isinstance(v, SharedVariable) and v not in updates and v.default_update is not None:
-            if any(a in inside for a in ancestors([v.default_update]) if a.owner is not None):
+            # e.g. a random stream's rng: its draw is made in the loop, so it advances per step.
+            upd_nodes = {a.owner for a in ancestors([v.default_update]) if a.owner is not None}
+            if upd_nodes & inside_nodes:
                 updates[v] = v.default_update
     upd_targets = list(updates)
     upd_inner: list[Variable] = []
@@ -196,7 +199,8 @@ def scan(
         nit_outs = rebuilt[len(state_outs) : len(state_outs) + len(nit_outs)]
         upd_outs = rebuilt[len(state_outs) + len(nit_outs) :]
 
-    all_inits = [*inits, *(t[None] for t in upd_targets)]  # type: ignore[index]
+    # A tensor's initial buffer holds one row; other values (random generators) are their own.
+    all_inits = [*inits, *(t[None] if isinstance(t.type, TensorType) else t for t in upd_targets)]  # type: ignore[index]
     all_taps = [*state_taps, *(((-1,),) * len(upd_targets))]
     all_tap_inner = [*inner_taps, *([p] for p in upd_inner)]
     keep = [True] * len(state_outs) + [False] * len(upd_targets) + [True] * len(nit_outs)

@@ -42,6 +42,11 @@ def scan_grad(
     from graft.scan.op import Scan
 
     info = op.info
+    if any(op.is_opaque_state(k) for k in range(info.n_states)):
+        raise NotImplementedError(
+            f"{op}: no gradient through a loop that draws random numbers (or carries other "
+            "non-tensor state): the backward pass cannot replay the draws"
+        )
     ns = info.n_states
     n = inputs[0]
     seqs = inputs[1 : 1 + info.n_seqs]

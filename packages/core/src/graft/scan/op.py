@@ -132,6 +132,15 @@ class Scan(Op):
             )
         from graft.link.cache_key import graph_key
 
+        for k, taps in enumerate(info.state_taps):
+            if not isinstance(
+                fgraph.inputs[info.n_seqs + sum(map(len, info.state_taps[:k]))].type, TensorType
+            ):
+                if taps != (-1,) or info.keep[k]:
+                    raise ValueError(
+                        f"scan: state {k} is not a tensor: it must read only its previous "
+                        "value and keep only its last one"
+                    )
         # Structural identity of the body; an unstable graph is only equal to itself.
         self.signature = graph_key(fgraph) or f"id{id(fgraph)}"
         self._compiled: Any = None
@@ -166,6 +175,12 @@ class Scan(Op):
     def inner_nonseqs(self) -> list[Variable]:
         return list(self.fgraph.inputs[len(self.fgraph.inputs) - self.info.n_nonseqs :])
 
+    def is_opaque_state(self, k: int) -> bool:
+        """Whether state ``k`` is not a tensor (e.g. a random generator): it reads only its
+        previous value, its initial value is that value itself, and only its last value
+        is an output."""
+        return not isinstance(self.inner_taps()[k][0].type, TensorType)
+
     def outer_parts(
         self, node: Apply
     ) -> tuple[Variable, list[Variable], list[Variable], list[Variable]]:
@@ -196,6 +211,13 @@ class Scan(Op):
         for k, (s, inner) in enumerate(zip(seqs, self.inner_seqs())):
             _check_rows(self, f"sequence {k}", s, inner.type)
         for k, (b, taps) in enumerate(zip(inits, self.inner_taps())):
+            if self.is_opaque_state(k):
+                if b.type != taps[0].type:
+                    raise TypeError(
+                        f"{self}: initial value of state {k} has type {b.type}, "
+                        f"expected {taps[0].type}"
+                    )
+                continue
             _check_rows(self, f"initial value of state {k}", b, taps[0].type)
         checked_nonseqs = []
         for k, (v, inner) in enumerate(zip(nonseqs, self.inner_nonseqs())):
@@ -209,6 +231,9 @@ class Scan(Op):
         outs = []
         for k, (o, keep) in enumerate(zip(self.fgraph.outputs, i.keep)):
             row = o.type if k >= i.n_states else self.inner_taps()[k][0].type
+            if k < i.n_states and self.is_opaque_state(k):
+                outs.append(row())
+                continue
             assert isinstance(row, TensorType)
             shape = (static_n, *row.shape) if keep else row.shape
             outs.append(TensorType(row.dtype, shape=shape)())
@@ -223,6 +248,9 @@ class Scan(Op):
         init_shapes = input_shapes[1 + i.n_seqs : 1 + i.n_seqs + i.n_states]
         out = []
         for k, keep in enumerate(i.keep):
+            if k < i.n_states and self.is_opaque_state(k):
+                out.append(None)
+                continue
             if k < i.n_states:
                 row = tuple(init_shapes[k][1:])
             else:
@@ -255,7 +283,11 @@ class Scan(Op):
                     f"{self}: sequence {k} has {s.shape[0]} rows, fewer than n_steps={n}"
                 )
         windows: list[list[Any]] = []
+        opaque = [self.is_opaque_state(k) for k in range(i.n_states)]
         for k, (b, lag) in enumerate(zip(inits, i.lags)):
+            if opaque[k]:
+                windows.append([b])
+                continue
             if b.shape[0] != lag:
                 raise ValueError(
                     f"{self}: the initial value of state {k} must hold {lag} step(s), got shape {b.shape}"
@@ -264,7 +296,7 @@ class Scan(Op):
         outs = self.fgraph.outputs
         hist: list[Any] = [None] * len(outs)
         last: list[Any] = [None] * len(outs)
-        row_shapes = [b.shape[1:] for b in inits]
+        row_shapes = [() if o else b.shape[1:] for b, o in zip(inits, opaque)]
         for t in range(n):
             args = [s[t] for s in seqs]
             for w, taps, lag in zip(windows, i.state_taps, i.lags):
@@ -272,6 +304,9 @@ class Scan(Op):
             args.extend(nonseqs)
             res = body(*args)
             for k, r in enumerate(res):
+                if k < i.n_states and opaque[k]:
+                    windows[k] = [r]
+                    continue
                 r = np.asarray(r)
                 if k < i.n_states:
                     if r.shape != row_shapes[k]:
@@ -291,6 +326,9 @@ class Scan(Op):
                     hist[k][t] = r
                 last[k] = r
         for k, (o, keep) in enumerate(zip(node.outputs, i.keep)):
+            if k < i.n_states and opaque[k]:
+                output_storage[k][0] = windows[k][-1]
+                continue
             dtype = o.type.dtype  # type: ignore[attr-defined]
             if k < i.n_states:
                 value = (
