@@ -16,6 +16,7 @@ from graft.graph.op import Op
 from graft.link.basic import CompiledGraph, Linker, raise_node_error
 
 if TYPE_CHECKING:
+    from graft.compile.profiling import ProfileStats
     from graft.graph.basic import Apply, Variable
     from graft.graph.fg import FunctionGraph
 
@@ -51,7 +52,9 @@ class ReferenceLinker(Linker):
     def supports(self, op: Op) -> bool:
         return type(op).perform is not Op.perform
 
-    def compile(self, fgraph: FunctionGraph, *, profile: Any = None) -> CompiledGraph:
+    def compile(
+        self, fgraph: FunctionGraph, *, profile: ProfileStats | None = None
+    ) -> CompiledGraph:
         self.check_supported(fgraph)
         nodes = fgraph.toposort()
         # One pass: a cell per variable, and the last node reading each one.

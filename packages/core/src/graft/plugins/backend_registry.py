@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from graft.plugins._view import View, import_path
 from graft.plugins.errors import RUNTIME, ConflictError, Origin
+
+if TYPE_CHECKING:
+    from graft.link.basic import Linker
 
 Availability = str | Callable[[], bool] | None
 
@@ -47,10 +50,10 @@ class BackendSpec:
 @dataclass
 class _BackendTable:
     specs: dict[str, BackendSpec] = field(default_factory=dict)
-    linkers: dict[str, Any] = field(default_factory=dict)
+    linkers: dict[str, type[Linker]] = field(default_factory=dict)
     # name -> None when available, else why not
     availability: dict[str, str | None] = field(default_factory=dict)
-    on_first_load: Callable[[str, Any], None] | None = None
+    on_first_load: Callable[[str, type[Linker]], None] | None = None
 
 
 class BackendRegistry(View):
@@ -162,7 +165,7 @@ class BackendRegistry(View):
             raise LookupError(f"no available backend among {self.names()}")
         return specs[0]
 
-    def load_linker(self, name: str) -> Any:
+    def load_linker(self, name: str) -> type[Linker]:
         """Import backend ``name``'s linker class (only now), cached.
 
         The first load of each backend runs the ``graft_extend_backend`` hooks.
@@ -172,7 +175,7 @@ class BackendRegistry(View):
             return table.linkers[name]
         spec = self.get(name)
         try:
-            cls = import_path(spec.linker)
+            cls: type[Linker] = import_path(spec.linker)
         except Exception as exc:
             raise ImportError(
                 f"backend {name!r} from {spec.origin}: cannot import its linker "

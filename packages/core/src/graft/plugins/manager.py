@@ -30,6 +30,7 @@ from graft.plugins.registry import (
 
 if TYPE_CHECKING:
     from graft.configparser import Config, PluginConfig
+    from graft.link.basic import Linker
 
 ENV_DISABLE_AUTOLOAD = "GRAFT_DISABLE_PLUGIN_AUTOLOAD"
 ENV_ALLOW = "GRAFT_PLUGINS"
@@ -299,7 +300,7 @@ class Loader:
             raise
         return impls
 
-    def extend_backend(self, name: str, backend: Any) -> None:
+    def extend_backend(self, name: str, backend: type[Linker]) -> None:
         """Run every active plugin's ``graft_extend_backend`` once for backend ``name``."""
         self.ensure_loaded()
         if name in self._extended:
@@ -383,7 +384,7 @@ def ops() -> list[OpRecord]:
     return loader.ops.records()
 
 
-def extend_backend(name: str, backend: Any) -> None:
+def extend_backend(name: str, backend: type[Linker]) -> None:
     """Let plugins add their Ops' implementations to ``backend`` (once per ``name``).
 
     ``backends().load_linker(name)`` does this itself; call it directly only for

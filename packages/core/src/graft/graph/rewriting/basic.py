@@ -17,15 +17,23 @@ import traceback
 import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeAlias, cast
 
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.features import Feature, NodeFinder, ReplaceValidate
 from graft.graph.fg import FunctionGraph
 from graft.graph.op import Op
+from graft.graph.rewriting.profile import RewriteProfile, print_sequential_profile
 from graft.graph.utils import InconsistencyError
 
 DEFAULT_MAX_USE_RATIO = 8.0
+
+#: What `NodeRewriter.transform` returns: False or None (no change), one replacement
+#: per output (None for an output without clients), or a dict from replaced
+#: variables to replacements (key ``"remove"``: nodes that must disappear).
+TransformResult: TypeAlias = (
+    Sequence[Variable | None] | dict[Variable | str, Any] | Literal[False] | None
+)
 
 
 class Rewriter:
@@ -63,19 +71,19 @@ class GraphRewriter(Rewriter):
                         fgraph.replace_validate(node.outputs[0], x.owner.inputs[0])
     """
 
-    def apply(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> Any:
+    def apply(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> RewriteProfile:
         raise NotImplementedError(f"{type(self).__name__}.apply")
 
-    def rewrite(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> Any:
+    def rewrite(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> RewriteProfile:
         """Add requirements to ``fgraph`` and apply this rewriter to it."""
         self.add_requirements(fgraph)
         return self.apply(fgraph, *args, **kwargs)
 
-    def __call__(self, fgraph: FunctionGraph) -> Any:
+    def __call__(self, fgraph: FunctionGraph) -> RewriteProfile:
         return self.rewrite(fgraph)
 
     @classmethod
-    def print_profile(cls, stream: TextIO, prof: Any, level: int = 0) -> None:
+    def print_profile(cls, stream: TextIO, prof: RewriteProfile, level: int = 0) -> None:
         blanc = "    " * level
         print(f"{blanc}{cls.__name__}", file=stream)
         if prof is not None:
@@ -104,12 +112,12 @@ class NodeRewriter(Rewriter):
                 return False
     """
 
-    def tracks(self) -> Sequence[Any] | None:
+    def tracks(self) -> Sequence[Op | type[Op]] | None:
         return None
 
     def transform(
         self, fgraph: FunctionGraph | None, node: Apply, *args: Any, **kwargs: Any
-    ) -> Sequence[Variable | None] | dict[Any, Any] | bool | None:
+    ) -> TransformResult:
         raise NotImplementedError(f"{type(self).__name__}.transform")
 
 
@@ -298,8 +306,6 @@ class SequentialGraphRewriter(GraphRewriter):
 
     @classmethod
     def print_profile(cls, stream: TextIO, prof: Any, level: int = 0) -> None:
-        from graft.graph.rewriting.profile import print_sequential_profile
-
         print_sequential_profile(stream, prof, level)
 
     def __str__(self) -> str:
@@ -476,7 +482,7 @@ class NodeProcessingGraphRewriter(GraphRewriter):
         if isinstance(replacements, dict):
             replacements = dict(replacements)
             remove = list(replacements.pop("remove", ()))
-            old_vars = list(replacements.keys())
+            old_vars = cast(list[Variable], list(replacements))  # "remove" popped above
             replacements = list(replacements.values())
         elif not isinstance(replacements, list | tuple):
             raise TypeError(

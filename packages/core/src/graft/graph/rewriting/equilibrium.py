@@ -28,6 +28,7 @@ from graft.graph.rewriting.basic import (
     _Updater,
     _warn_failure,
 )
+from graft.graph.rewriting.profile import print_equilibrium_profile
 
 
 class EquilibriumProfile(NamedTuple):
@@ -278,8 +279,6 @@ class EquilibriumGraphRewriter(NodeProcessingGraphRewriter):
 
     @classmethod
     def print_profile(cls, stream: TextIO, prof: Any, level: int = 0) -> None:
-        from graft.graph.rewriting.profile import print_equilibrium_profile
-
         print_equilibrium_profile(stream, prof, level)
 
     def __str__(self) -> str:

@@ -7,7 +7,11 @@ with the rewriter class's own format, nesting sub-profiles by indentation.
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
+
+#: What a graph rewriter's ``rewrite`` returns and its ``print_profile`` reads: a
+#: record of the rewriter's own (a tuple, a NamedTuple, a dataclass), or None.
+RewriteProfile: TypeAlias = object
 
 
 def _name(rw: Any) -> str:
