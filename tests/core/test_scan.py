@@ -334,3 +334,17 @@ def test_random_streams_inside_the_loop():
     np.testing.assert_array_equal(walk(5)[0](0.5), a)  # a seed reproduces the draws
     with pytest.raises(NotImplementedError, match="random"):
         gt.grad(steps[-1], mu)
+
+
+def test_ifelse_in_the_body_is_lazy_per_step():
+    from graft.raise_op import CheckAndRaise
+
+    x = gt.dvector("x")
+    # The untaken branch would raise: it must not run on the steps that do not take it.
+    boom = CheckAndRaise(RuntimeError, "evaluated the untaken branch")
+    out, _ = scan(
+        lambda xt: graft.ifelse(xt > 0, xt * 2, boom(xt, gt.lt(xt, -100))),
+        sequences=x,
+    )
+    for mode in MODES:
+        np.testing.assert_allclose(fn([x], out, mode)(np.array([1.0, 2.0])), [2.0, 4.0])

@@ -21,6 +21,7 @@ Users build it with `graft.scan.scan`; the gradient is another `Scan`
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -265,7 +266,11 @@ class Scan(Op):
         if self._compiled is None:
             from graft.link.reference import ReferenceLinker
 
-            self._compiled = ReferenceLinker().compile(self.fgraph.clone()).fn
+            fg = self.fgraph.clone()
+            ifelse = sys.modules.get("graft.ifelse")
+            if ifelse is not None:
+                ifelse.lower_ifelse(fg)  # an ifelse in the body evaluates one branch per step
+            self._compiled = ReferenceLinker().compile(fg).fn
         return self._compiled
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
