@@ -37,6 +37,7 @@ from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import NodeRewriter, node_rewriter
 from graft.graph.rewriting.pattern import Builder, Match, Rule
 from graft.tensor.elemwise import CAReduce, DimShuffle
+from graft.tensor.special import LogSoftmax, Softmax, logsumexp
 from graft_rewrites_tensor.utils import (
     ADD_OPS,
     MUL_OPS,
@@ -346,24 +347,15 @@ def local_sigmoid_from_exp(fgraph: FunctionGraph | None, node: Apply) -> Any:
 # ---------------------------------------------------------------------------
 
 
-def _softmax_ops() -> tuple[Any, Any, Any] | None:
-    try:
-        from graft.tensor.special import LogSoftmax, Softmax, logsumexp
-    except ImportError:  # graft-core without the softmax family
-        return None
-    return Softmax, LogSoftmax, logsumexp
-
-
 @node_rewriter([gt.log])
 def local_log_softmax(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """``log(softmax(x, axis))`` is ``log_softmax(x, axis)``: no ``log(0)`` where softmax underflows."""
     if not _real(node.outputs[0]):
         return False
-    ops = _softmax_ops()
     sm = node.inputs[0].owner
-    if ops is None or sm is None or not isinstance(sm.op, ops[0]):
+    if sm is None or not isinstance(sm.op, Softmax):
         return False
-    new = fit(ops[1](sm.op.axis)(sm.inputs[0]), node.outputs[0])
+    new = fit(LogSoftmax(sm.op.axis)(sm.inputs[0]), node.outputs[0])
     return False if new is None else [new]
 
 
@@ -406,14 +398,11 @@ def local_logsumexp(fgraph: FunctionGraph | None, node: Apply) -> Any:
     """
     if not _real(node.outputs[0]):
         return False
-    ops = _softmax_ops()
-    if ops is None:
-        return False
     ds, s, e = _sum_of_exp(node.inputs[0])
     if s is None or e is None or _max_shifted(e.inputs[0]):
         return False
     x = _like(e.inputs[0], e.outputs[0])
-    new = ops[2](x, axis=s.op.axis)
+    new = logsumexp(x, axis=s.op.axis)
     if ds is not None:
         new = ds.op(new)
     new = fit(new, node.outputs[0])
@@ -427,9 +416,6 @@ def local_softmax(fgraph: FunctionGraph | None, node: Apply) -> Any:
     Finite where ``exp(x)`` overflows.
     """
     if not _real(node.outputs[0]):
-        return False
-    ops = _softmax_ops()
-    if ops is None:
         return False
     num, den = node.inputs
     e = owner_op(num, gt.exp)
@@ -447,7 +433,7 @@ def local_softmax(fgraph: FunctionGraph | None, node: Apply) -> Any:
         axis = None
     else:
         return False
-    new = fit(ops[0](axis)(_like(e.inputs[0], num)), node.outputs[0])
+    new = fit(Softmax(axis)(_like(e.inputs[0], num)), node.outputs[0])
     return False if new is None else [new]
 
 

@@ -1,6 +1,6 @@
 """`optdb`: the database of rewrites that `graft.function` queries to rewrite every graph it compiles.
 
-Skeleton (position, name, tags), as in the spec's "optdb structure"; plugins
+Skeleton (position, name, tags), the positions PyTensor users know; plugins
 fill the sub-databases (``canonicalize``, ``stabilize``, ``specialize``) and
 add their own entries:
 
@@ -76,12 +76,8 @@ def _ensure_plugins_loaded() -> None:
     # from ensure_loaded itself) must not start loading again.
     if getattr(_loading, "active", False):
         return
-    try:
-        from graft.plugins import ensure_loaded
-    except ModuleNotFoundError as e:
-        if e.name != "graft.plugins":
-            raise
-        return
+    from graft.plugins import ensure_loaded  # lazy: import graft loads no plugin machinery
+
     _loading.active = True
     try:
         ensure_loaded()

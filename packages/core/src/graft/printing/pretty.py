@@ -215,10 +215,8 @@ pp = pprint
 
 
 def _register_scalar_printers() -> None:
-    try:
-        from graft import scalar as ps
-    except ImportError:  # pragma: no cover - scalar ops not installed
-        return
+    from graft import scalar as ps  # (loaded already: graft imports it before printing)
+
     table: list[tuple[str, str, float, str]] = [
         ("add", "+", -2, "either"),
         ("mul", "*", -1, "either"),

@@ -201,18 +201,15 @@ class Reshape(Op):
             if isinstance(shp.owner.op, Shape):
                 # reshape(x, y.shape): the result has y's known sizes.
                 static = list(shp.owner.inputs[0].type.shape)
-            try:
-                from graft.tensor.join import MakeVector
+            from graft.tensor.join import MakeVector  # join builds on this module
 
-                if isinstance(shp.owner.op, MakeVector):
-                    for i, e in enumerate(shp.owner.inputs):
-                        try:
-                            v = int(get_underlying_scalar_constant_value(e))
-                            static[i] = v if v >= 0 else None
-                        except ValueError:
-                            pass
-            except ImportError:
-                pass
+            if isinstance(shp.owner.op, MakeVector):
+                for i, e in enumerate(shp.owner.inputs):
+                    try:
+                        v = int(get_underlying_scalar_constant_value(e))
+                        static[i] = v if v >= 0 else None
+                    except ValueError:
+                        pass
         return Apply(self, [x, shp], [TensorType(x.type.dtype, static)()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:

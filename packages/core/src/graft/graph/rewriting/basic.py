@@ -805,7 +805,7 @@ class MergeOptimizer(GraphRewriter):
 
 
 # The equilibrium and pattern rewriters build on the classes above, in modules of
-# their own; they are importable from here too (as in the guide), loaded on first use.
+# their own; they are importable from here too (where PyTensor users look), loaded on first use.
 if TYPE_CHECKING:
     from graft.graph.rewriting.equilibrium import EquilibriumGraphRewriter
     from graft.graph.rewriting.pattern import (

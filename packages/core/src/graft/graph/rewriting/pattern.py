@@ -24,7 +24,7 @@ other clients, so a rewrite never duplicates work.
 Two ways to turn a pattern into a node rewriter:
 
 - `PatternNodeRewriter(in_pattern, out_pattern)`: the replacement is itself a
-  pattern over the same variables (the guide's ``local_simplify``);
+  pattern over the same variables (``x * y / y`` to ``x``);
 - `Rule(name, pattern, build)`: the replacement is computed by
   ``build(match, out)`` from the `Match` (captured variables, readable as
   attributes, and the constants the value patterns met) and the replaced
