@@ -30,6 +30,7 @@ from graft.compile.rebuild import CollectedGraph, UnusedInputError, collect_grap
 from graft.compile.verbose import RewriteReporter
 from graft.configparser import config
 from graft.graph.basic import Apply, Constant, Variable
+from graft.graph.destroyhandler import DestroyHandler
 from graft.graph.features import Feature
 from graft.graph.fg import FunctionGraph
 from graft.graph.sharedvalue import SharedVariable, copy_value
@@ -260,10 +261,6 @@ class FunctionMaker:
                 f"(node {destroyers[0]}); build it with the out-of-place Op, or pass "
                 "accept_inplace=True"
             )
-        try:
-            from graft.graph.destroyhandler import DestroyHandler
-        except ModuleNotFoundError:
-            return
         fgraph.attach_feature(DestroyHandler())
 
     @fewer_gc_pauses()
