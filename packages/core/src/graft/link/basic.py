@@ -115,6 +115,13 @@ class Linker:
       in-place updates).
     - ``supports(op)`` says whether the backend can run ``op``;
       `check_supported` turns unsupported nodes into one clear error.
+    - Fused ops the tensor rewrites build are part of this contract: a
+      ``FAST_RUN`` graph may hold `graft.tensor.fused_reduce.ElemwiseReduce`
+      (a reduction fused with its elementwise map). Every backend either runs
+      it (natively, or through ``ElemwiseReduce.unfused``, the equivalent
+      two-node graph) or lists the tag of the rewrite that builds it,
+      ``"reduce_fusion"``, in ``excluded_rewrite_tags``. The conformance kit
+      (`graft.testing.backend`) has ElemwiseReduce cases over every axis set.
     - A linker is created with no arguments by the backend registry and may be
       reused for many graphs; keep per-graph state in the closure of ``fn``.
 

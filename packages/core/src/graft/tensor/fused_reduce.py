@@ -8,8 +8,9 @@ reference backend evaluates it with the code paths of the two unfused ops
 (`Elemwise.perform`, then `CAReduce.perform`), so its numerics are those of
 the unfused graph bit for bit, and it costs no more than the two nodes.
 
-A backend that does not implement the op can evaluate `ElemwiseReduce.unfused`
-instead, or exclude the rewrite that builds it (graft-rewrites-tensor tags it
+It is part of the backend contract (`graft.link.basic.Linker`): every backend
+runs it, natively or by evaluating `ElemwiseReduce.unfused` instead, or
+excludes the rewrite that builds it (graft-rewrites-tensor tags it
 ``reduce_fusion``) through its linker's ``excluded_rewrite_tags``.
 
 Example::
