@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from graft import scalar as ps
 from graft.graph.basic import Apply, Constant, Variable
+from graft.graph.fg import FunctionGraph
 from graft.graph.op import Op
 
 
@@ -192,8 +194,6 @@ class PPrinter(Printer):
         return memo[output]
 
     def __call__(self, *args: Any, file: Any = None) -> str:
-        from graft.graph.fg import FunctionGraph
-
         if len(args) == 1 and isinstance(args[0], FunctionGraph):
             fg = args[0]
             pstate = PrinterState(self)
@@ -215,8 +215,6 @@ pp = pprint
 
 
 def _register_scalar_printers() -> None:
-    from graft import scalar as ps  # (loaded already: graft imports it before printing)
-
     table: list[tuple[str, str, float, str]] = [
         ("add", "+", -2, "either"),
         ("mul", "*", -1, "either"),

@@ -22,6 +22,7 @@ import graft.scalar as ps
 from graft.gradient.types import grad_undefined
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
+from graft.printing.pretty import FunctionPrinter, OperatorPrinter, pprint
 from graft.scalar.basic import ScalarOp
 from graft.tensor.basic import _ttype, as_tensor_variable, cast, constant
 from graft.tensor.elemwise import CAReduce, DimShuffle, Elemwise
@@ -675,8 +676,6 @@ __all__ = [
 
 # pprint: show elementwise ops through their scalar op's printer.
 def _register_printers() -> None:
-    from graft.printing.pretty import FunctionPrinter, OperatorPrinter, pprint
-
     class ElemwisePrinter(FunctionPrinter):
         def process(self, output: Variable, pstate: Any) -> str:
             node = output.owner
