@@ -1,0 +1,7 @@
+"""placeholder"""
+
+
+class Model: ...
+
+
+def modelcontext(m=None): ...
