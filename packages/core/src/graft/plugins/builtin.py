@@ -25,11 +25,17 @@ def graft_register_backends(registry: BackendRegistry) -> None:
 
 
 def graft_register_rewrites(registry: RewriteRegistry) -> None:
-    """Merge, constant folding and dead-code removal, from graft.graph.rewriting.core_rewrites."""
+    """Constant folding (graft.graph.rewriting.core_rewrites), then the rewrites the
+    subgraph and control-flow Ops keep beside them (OpFromGraph, ifelse, scan)."""
+    # imported here: a plugin module stays cheap to import (these load the compile layer)
+    from graft.compile.builders import register_rewrites as register_ofg
     from graft.graph.rewriting.core_rewrites import register
+    from graft.ifelse import register_rewrites as register_ifelse
     from graft.scan.rewrites import register as register_scan
 
     register(registry)
+    register_ofg(registry)
+    register_ifelse(registry)
     register_scan(registry)
 
 

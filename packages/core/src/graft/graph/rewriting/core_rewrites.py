@@ -48,9 +48,3 @@ def register(registry: Any) -> None:
     """Register core's rewrites through a plugin ``RewriteRegistry``."""
     for db in ("canonicalize", "stabilize", "specialize"):
         registry.register("constant_folding", constant_folding, "fast_run", "fast_compile", db=db)
-    # The subgraph and control-flow Ops keep their rewrites beside them.
-    from graft.compile.builders import register_rewrites as register_ofg_rewrites
-    from graft.ifelse import register_rewrites as register_ifelse_rewrites
-
-    register_ofg_rewrites(registry)
-    register_ifelse_rewrites(registry)
