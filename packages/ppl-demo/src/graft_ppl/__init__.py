@@ -25,10 +25,7 @@ from graft_ppl import dists as _dists
 from graft_ppl.abstract import LOGCDF, LOGP, MissingValueError, NotMeasurableError
 from graft_ppl.interventions import Observed, do, observe
 from graft_ppl.joint import conditional_logp, joint_logp, logcdf, logp, value_type
-from graft_ppl.model import (
-    Model,
-    modelcontext,
-)
+from graft_ppl.model import Model, best_mode, modelcontext
 from graft_ppl.value_transforms import (
     Interval,
     Log,
@@ -56,8 +53,10 @@ __all__ = [
     "Ordered",
     "Simplex",
     "Transform",
+    "best_mode",
     "conditional_logp",
     "default_transform",
+    "distributions",
     "do",
     "joint_logp",
     "logcdf",
