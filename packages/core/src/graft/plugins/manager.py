@@ -11,6 +11,7 @@ import threading
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
 
 from graft.plugins.errors import PluginError, PluginWarning, warn
@@ -170,15 +171,21 @@ class Loader:
             raise PluginError(self._strict_error)
 
     def _load(self) -> None:
-        from graft.plugins import builtin
         from graft.plugins._pluggy import make_plugin_manager
 
         env = self.env
         self.pm = make_plugin_manager()
         strict = _truthy(env.get(ENV_STRICT))
+        # core's own plugin is imported by name, as an entry point's module would be
+        builtin = "graft.plugins.builtin"
         candidates = [
             _Candidate(
-                "builtin", "graft-core", core_version(), builtin.__name__, lambda: builtin, True
+                "builtin",
+                "graft-core",
+                core_version(),
+                builtin,
+                lambda: import_module(builtin),
+                True,
             )
         ]
         self.autoload = not _truthy(env.get(ENV_DISABLE_AUTOLOAD))
