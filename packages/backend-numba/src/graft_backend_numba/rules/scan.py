@@ -10,7 +10,7 @@ the node through ``Scan.perform`` for the full message).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from graft.graph.basic import Apply
 from graft.scan.op import Scan
@@ -75,7 +75,7 @@ def _scalar_loop(
 ) -> list[str] | None:
     """The loop of a scalar body: states in scalars (or a buffer when their history or
     several past values are kept), sequences read element by element."""
-    op: Scan = node.op  # type: ignore[assignment]
+    op = cast(Scan, node.op)
     info = op.info
     ns, nseq = info.n_states, info.n_seqs
     n_in, seqs = ins[0], ins[1 : 1 + nseq]
@@ -170,7 +170,7 @@ def _scalar_loop(
 
 @RULES.register(Scan)
 def scan_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> list[str] | None:
-    op: Scan = node.op  # type: ignore[assignment]
+    op = cast(Scan, node.op)
     info = op.info
     if any(op.is_opaque_state(k) for k in range(info.n_states)):
         return None  # random generators and other non-tensor states run through perform

@@ -40,7 +40,7 @@ def _as_list(x: Any) -> list[Any]:
     return list(x) if isinstance(x, list | tuple) else [x]
 
 
-def _row_var(v: Variable, name: str | None) -> Variable:
+def _row_var(v: Any, name: str | None) -> Any:
     """A placeholder for one row of ``v``."""
     t = v.type
     assert isinstance(t, TensorType)
@@ -97,9 +97,9 @@ def scan(
     ]
 
     # Sequences: one pre-shifted outer sequence and one placeholder per tap.
-    outer_seqs: list[Variable] = []
-    inner_seqs: list[Variable] = []
-    lengths: list[Variable] = []
+    outer_seqs: list[Any] = []
+    inner_seqs: list[Any] = []
+    lengths: list[Any] = []
     for k, (x, taps) in enumerate(seq_specs):
         if go_backwards:
             x = x[::-1]
@@ -111,7 +111,7 @@ def scan(
     if n_steps is None:
         if not lengths:
             raise ValueError("scan: give n_steps or at least one sequence to iterate over")
-        n: Variable = lengths[0]
+        n: Any = lengths[0]
         for m in lengths[1:]:
             from graft.tensor.math import minimum
 
@@ -124,11 +124,11 @@ def scan(
             raise ValueError(f"scan: n_steps must be >= 0, got {int(n.data)}")
     from graft.tensor.basic import cast
 
-    n = cast(n, "int64") if n.type.dtype != "int64" else n  # type: ignore[attr-defined]
+    n = cast(n, "int64") if n.type.dtype != "int64" else n
 
     # Recurrent outputs: an initial buffer (lag rows) and one placeholder per tap.
     inner_taps: list[list[Variable]] = []
-    inits: list[Variable] = []
+    inits: list[Any] = []
     for k, spec in enumerate(out_specs):
         if spec is None:
             continue
@@ -200,7 +200,7 @@ def scan(
         upd_outs = rebuilt[len(state_outs) + len(nit_outs) :]
 
     # A tensor's initial buffer holds one row; other values (random generators) are their own.
-    all_inits = [*inits, *(t[None] if isinstance(t.type, TensorType) else t for t in upd_targets)]  # type: ignore[index]
+    all_inits = [*inits, *(t[None] if isinstance(t.type, TensorType) else t for t in upd_targets)]
     all_taps = [*state_taps, *(((-1,),) * len(upd_targets))]
     all_tap_inner = [*inner_taps, *([p] for p in upd_inner)]
     keep = [True] * len(state_outs) + [False] * len(upd_targets) + [True] * len(nit_outs)
@@ -257,7 +257,7 @@ def build_scan(
     truncate_gradient: int = -1,
     name: str | None = None,
     strict: bool = False,
-) -> list[Variable]:
+) -> list[Any]:
     """Make the `Scan` node of an inner graph given by placeholders and outputs.
 
     ``nonseqs`` are used by the body as they are (or through ``inner_nonseqs``
@@ -323,11 +323,11 @@ def _free_variables(outs: Sequence[Variable], placeholders: Sequence[Variable]) 
     return list(free)
 
 
-def _seq_spec(s: Any, k: int) -> tuple[Variable, tuple[int, ...]]:
+def _seq_spec(s: Any, k: int) -> tuple[Any, tuple[int, ...]]:
     if isinstance(s, Mapping):
         if "input" not in s:
             raise ValueError(f"scan: sequences[{k}] is a dict without 'input'")
-        x = as_tensor_variable(s["input"])
+        x: Any = as_tensor_variable(s["input"])
         taps = tuple(sorted(int(t) for t in _as_list(s.get("taps", [0])))) or (0,)
     else:
         x = as_tensor_variable(s)
@@ -337,7 +337,7 @@ def _seq_spec(s: Any, k: int) -> tuple[Variable, tuple[int, ...]]:
     return x, taps
 
 
-def _out_spec(o: Any, k: int) -> tuple[Variable, tuple[int, ...]] | None:
+def _out_spec(o: Any, k: int) -> tuple[Any, tuple[int, ...]] | None:
     if o is None:
         return None
     if isinstance(o, Mapping):
@@ -358,13 +358,13 @@ def _tap_name(x: Variable, tap: int, what: str, k: int) -> str:
     return f"{base}[t{tap:+d}]" if tap else f"{base}[t]"
 
 
-def _row_like(row: Variable, name: str) -> Variable:
+def _row_like(row: Any, name: str) -> Any:
     t = row.type
     assert isinstance(t, TensorType)
     return TensorType(t.dtype, shape=t.shape)(name=name)
 
 
-def _check_state(out: Variable, tap: Variable, k: int) -> None:
+def _check_state(out: Any, tap: Any, k: int) -> None:
     """A recurrent output must have its initial value's dtype and rank."""
     ot, tt = out.type, tap.type
     assert isinstance(tt, TensorType)

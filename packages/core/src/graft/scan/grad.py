@@ -17,11 +17,11 @@ is one forward history per state (no recomputation), time linear in steps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graft.graph.basic import Variable, clone_replace
+from graft.graph.basic import clone_replace
 
 if TYPE_CHECKING:
     from graft.scan.op import Scan
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 __all__ = ["scan_grad"]
 
 
-def _is_float(v: Variable) -> bool:
-    return np.dtype(v.type.dtype).kind in "fc"  # type: ignore[attr-defined]
+def _is_float(v: Any) -> bool:
+    return np.dtype(v.type.dtype).kind in "fc"
 
 
 def scan_grad(
-    op: Scan, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
-) -> list[Variable]:
+    op: Scan, inputs: list[Any], outputs: list[Any], output_grads: list[Any]
+) -> list[Any]:
     import graft.tensor as gt
     from graft.gradient import DisconnectedType, disconnected_type, grad
     from graft.scan.basic import build_scan
@@ -54,17 +54,17 @@ def scan_grad(
     nonseqs = inputs[1 + info.n_seqs + ns :]
     lags = info.lags
 
-    def g_or_zero(g: Variable, like: Variable) -> Variable:
+    def g_or_zero(g: Any, like: Any) -> Any:
         if isinstance(g.type, DisconnectedType) or not _is_float(like):
-            return gt.zeros_like(like, dtype=like.type.dtype if _is_float(like) else "float64")  # type: ignore[attr-defined]
+            return gt.zeros_like(like, dtype=like.type.dtype if _is_float(like) else "float64")
         return g
 
     last_only = [k for k, keep in enumerate(info.keep) if not keep]
-    g_final: dict[int, Variable] = {}
+    g_final: dict[int, Any] = {}
     if last_only:
         # The backward pass reads the forward histories: recompute them once.
-        full = Scan(op.fgraph, info.replace(keep=(True,) * len(info.keep)))
-        hists = full(*inputs, return_list=True)
+        full_op = Scan(op.fgraph, info.replace(keep=(True,) * len(info.keep)))
+        hists = full_op(*inputs, return_list=True)
         g_hist = []
         for k, (g, h) in enumerate(zip(output_grads, hists)):
             g = g_or_zero(g, outputs[k])
@@ -79,24 +79,24 @@ def scan_grad(
     nb = n if info.truncate_gradient < 0 else gt.minimum(n, info.truncate_gradient)
     start = n - nb  # first forward step the backward pass reaches
 
-    def window(x: Variable) -> Variable:
+    def window(x: Any) -> Any:
         """Rows ``start .. n-1`` of ``x`` (indexed by forward step), last first."""
         return x[start:n][::-1]
 
     # Outer sequences of the backward loop, and their placeholders.
-    b_outer: list[Variable] = []
-    b_inner: list[Variable] = []
+    b_outer: list[Any] = []
+    b_inner: list[Any] = []
 
-    def add_seq(x: Variable, name: str) -> Variable:
+    def add_seq(x: Any, name: str) -> Any:
         b_outer.append(window(x))
-        ph = x.type.clone(shape=x.type.shape[1:])(name=name)  # type: ignore[attr-defined]
+        ph = x.type.clone(shape=x.type.shape[1:])(name=name)
         b_inner.append(ph)
         return ph
 
     f_inner_seqs = [add_seq(s, f"seq{k}[t]") for k, s in enumerate(seqs)]
-    f_inner_taps: list[list[Variable]] = []
+    f_inner_taps: list[list[Any]] = []
     for j, (init, hist, taps, lag) in enumerate(zip(inits, outputs[:ns], info.state_taps, lags)):
-        full = gt.concatenate([init, hist], axis=0)
+        full: Any = gt.concatenate([init, hist], axis=0)
         f_inner_taps.append([add_seq(full[lag + tap :], f"state{j}[t{tap}]") for tap in taps])
     g_out_ph = [add_seq(g, f"g_out{k}[t]") for k, g in enumerate(g_hist)]
 
@@ -105,14 +105,14 @@ def scan_grad(
     adj_ph = [
         [s.type.clone(shape=s.type.shape[1:])(name=f"adj{j}_{q}") for q in range(lag)]
         for j, (s, lag) in enumerate(zip(inits, lags))
-    ]  # type: ignore[attr-defined]
+    ]
     acc_idx = [k for k, v in enumerate(nonseqs) if _is_float(v)]
     acc_ph = [nonseqs[k].type(name=f"acc{k}") for k in acc_idx]
 
     # The forward body on these placeholders, and its vector-Jacobian product.
     f_inputs = [*f_inner_seqs, *(v for taps in f_inner_taps for v in taps), *f_nonseq_ph]
     body_outs = clone_replace(list(op.fgraph.outputs), dict(zip(op.fgraph.inputs, f_inputs)))
-    cot: dict[Variable, Variable] = {}
+    cot: dict[Any, Any] = {}
     for k, o in enumerate(body_outs):
         if not _is_float(o):
             continue
@@ -133,12 +133,12 @@ def scan_grad(
         grads = [gt.zeros_like(v) for v in wrt]
     gmap = dict(zip(wrt, grads))
 
-    def g_of(v: Variable) -> Variable:
+    def g_of(v: Any) -> Any:
         return gmap[v] if v in gmap else gt.zeros_like(v, dtype="float64")
 
-    new_adj: list[Variable] = []
-    adj_taps: list[list[Variable]] = []
-    adj_inits: list[Variable] = []
+    new_adj: list[Any] = []
+    adj_taps: list[list[Any]] = []
+    adj_inits: list[Any] = []
     for j, (taps, lag) in enumerate(zip(info.state_taps, lags)):
         contrib = {-tap - 1: g_of(ph) for tap, ph in zip(taps, f_inner_taps[j])}
         for q in range(lag):
@@ -147,11 +147,11 @@ def scan_grad(
             term = a if c is None else (c if a is None else a + c)
             if term is None:
                 term = gt.zeros_like(adj_ph[j][q])
-            new_adj.append(gt.cast(term, adj_ph[j][q].type.dtype))  # type: ignore[attr-defined]
+            new_adj.append(gt.cast(term, adj_ph[j][q].type.dtype))
             adj_taps.append([adj_ph[j][q]])
             row = inits[j][0]
             adj_inits.append(gt.zeros_like(row)[None])
-    new_acc = [gt.cast(a + g_of(f_nonseq_ph[k]), a.type.dtype) for a, k in zip(acc_ph, acc_idx)]  # type: ignore[attr-defined]
+    new_acc = [gt.cast(a + g_of(f_nonseq_ph[k]), a.type.dtype) for a, k in zip(acc_ph, acc_idx)]
     acc_inits = [gt.zeros_like(nonseqs[k])[None] for k in acc_idx]
     seq_grads = [g_of(ph) for ph in f_inner_seqs]
 
@@ -172,13 +172,13 @@ def scan_grad(
     )
     adj_final, acc_final, seq_hist = res[:n_adj], res[n_adj : n_adj + n_acc], res[n_adj + n_acc :]
 
-    out: list[Variable] = [disconnected_type()]
+    out: list[Any] = [disconnected_type()]
     for s, h in zip(seqs, seq_hist):
         if not _is_float(s):
             out.append(gt.zeros_like(s, dtype="float64"))
             continue
         z = gt.zeros_like(s)
-        out.append(gt.set_subtensor(z[start:n], gt.cast(h[::-1], s.type.dtype)))  # type: ignore[attr-defined]
+        out.append(gt.set_subtensor(z[start:n], gt.cast(h[::-1], s.type.dtype)))
     k = 0
     reached_start = gt.eq(start, 0)
     for j, (init, lag) in enumerate(zip(inits, lags)):
@@ -194,7 +194,7 @@ def scan_grad(
         if j in g_final:
             # After 0 steps the last value is the initial one.
             g = gt.inc_subtensor(g[lag - 1], g_final[j] * gt.eq(n, 0))
-        out.append(gt.cast(g, init.type.dtype))  # type: ignore[attr-defined]
+        out.append(gt.cast(g, init.type.dtype))
     acc_of = dict(zip(acc_idx, acc_final))
     for k2, v in enumerate(nonseqs):
         out.append(acc_of[k2] if k2 in acc_of else gt.zeros_like(v, dtype="float64"))

@@ -199,7 +199,7 @@ class Scan(Op):
 
     def make_node(self, n_steps: Any, *outer: Any) -> Apply:
         i = self.info
-        n = as_tensor_variable(n_steps)
+        n: Any = as_tensor_variable(n_steps)
         if n.type.ndim != 0 or np.dtype(n.type.dtype).kind not in "iu":
             raise TypeError(f"{self}: n_steps must be an integer scalar, got {n.type}")
         expected = i.n_seqs + i.n_states + i.n_nonseqs
@@ -247,7 +247,7 @@ class Scan(Op):
         i = self.info
         n = node.inputs[0]
         init_shapes = input_shapes[1 + i.n_seqs : 1 + i.n_seqs + i.n_states]
-        out = []
+        out: list[Any] = []
         for k, keep in enumerate(i.keep):
             if k < i.n_states and self.is_opaque_state(k):
                 out.append(None)
@@ -367,7 +367,7 @@ def _empty_shape(o: Variable) -> tuple[int, ...]:
     return (0, *(d or 0 for d in o.type.shape[1:]))  # type: ignore[attr-defined]
 
 
-def _check_rows(op: Scan, what: str, outer: Variable, row_type: Any) -> None:
+def _check_rows(op: Scan, what: str, outer: Any, row_type: Any) -> None:
     """``outer`` must be a tensor of rows of ``row_type`` (one more dimension, same dtype)."""
     t = outer.type
     if not isinstance(t, TensorType) or t.ndim != row_type.ndim + 1 or t.dtype != row_type.dtype:

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import graft.tensor as gt
 from graft.graph.basic import Apply, Constant, Variable, ancestors, clone_replace
@@ -92,7 +92,7 @@ def _rebuild(
 @node_rewriter([Scan])
 def scan_remove_unused(fgraph: FunctionGraph, node: Apply) -> Any:
     """Drop outputs without clients, and whatever only they needed."""
-    op: Scan = node.op  # type: ignore[assignment]
+    op = cast(Scan, node.op)
     i = op.info
     used = [bool(fgraph.clients.get(o)) for o in node.outputs]
     in_taps = op.inner_taps()
@@ -129,7 +129,7 @@ def scan_remove_unused(fgraph: FunctionGraph, node: Apply) -> Any:
 def scan_constant_nonseqs(fgraph: FunctionGraph, node: Apply) -> Any:
     """Non-sequences that are constants become constants of the body (so its rewrites
     see them, e.g. ``x ** 1.0``)."""
-    op: Scan = node.op  # type: ignore[assignment]
+    op = cast(Scan, node.op)
     _, _, _, o_ns = op.outer_parts(node)
     consts = {k for k, v in enumerate(o_ns) if isinstance(v, Constant)}
     if not consts:
@@ -159,7 +159,7 @@ def _is_pure(node: Apply) -> bool:
 @node_rewriter([Scan])
 def scan_push_out_invariant(fgraph: FunctionGraph, node: Apply) -> Any:
     """Compute body expressions that read only non-sequences once, outside the loop."""
-    op: Scan = node.op  # type: ignore[assignment]
+    op = cast(Scan, node.op)
     in_ns = op.inner_nonseqs()
     _, _, _, o_ns = op.outer_parts(node)
     invariant: set[Variable] = set(in_ns)
@@ -205,7 +205,7 @@ _LAST_OF_EMPTY = CheckAndRaise(IndexError, "index -1 is out of bounds: the scan 
 def _reads_last_only(fgraph: FunctionGraph, v: Variable) -> bool:
     from graft.tensor.subtensor import Subtensor
 
-    clients = fgraph.clients.get(v) or []
+    clients: list[Any] = fgraph.clients.get(v) or []
     if not clients:
         return False
     for client, _ in clients:
@@ -219,7 +219,7 @@ def _reads_last_only(fgraph: FunctionGraph, v: Variable) -> bool:
 @node_rewriter([Scan])
 def scan_save_mem(fgraph: FunctionGraph, node: Apply) -> Any:
     """Outputs read only as ``out[-1]`` keep their last value, not their history."""
-    op: Scan = node.op  # type: ignore[assignment]
+    op = cast(Scan, node.op)
     i = op.info
     last = [k for k, o in enumerate(node.outputs) if i.keep[k] and _reads_last_only(fgraph, o)]
     if not last:
@@ -233,7 +233,7 @@ def scan_save_mem(fgraph: FunctionGraph, node: Apply) -> Any:
                 # A kept-last state is its initial value after 0 steps; out[-1] raised there.
                 nv = _LAST_OF_EMPTY(nv, gt.gt(node.inputs[0], 0))
             for client, _ in fgraph.clients[old]:
-                repl[client.outputs[0]] = nv  # type: ignore[union-attr]
+                repl[client.outputs[0]] = nv
         else:
             repl[old] = nv
     return repl
@@ -268,8 +268,8 @@ class ScanMerge(GraphRewriter):
 
     @staticmethod
     def _merged(a: Apply, b: Apply) -> list[tuple[Variable, Variable]]:
-        oa: Scan = a.op  # type: ignore[assignment]
-        ob: Scan = b.op  # type: ignore[assignment]
+        oa = cast(Scan, a.op)
+        ob = cast(Scan, b.op)
         ia, ib = oa.info, ob.info
         fa, fb = oa.fgraph.clone(), ob.fgraph.clone()
         sa, sb = Scan(fa, ia), Scan(fb, ib)
