@@ -184,7 +184,7 @@ class GammaIncGrad(BinaryScalarOp):
         return VecFunc(_dpdk, 2, self.name)
 
     def _grad(self, inputs, output, gz):
-        from graft.gradient import grad_not_implemented
+        from graft.gradient.types import grad_not_implemented
         from graft.scalar.math import log
         from graft.scalar.special import psi
 
