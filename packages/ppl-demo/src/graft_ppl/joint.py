@@ -206,7 +206,7 @@ def conditional_logp(
             plans.append((key, out, x, tr, u))
 
     terms: list[Variable] = []
-    for key, var, x, tr, u in plans:
+    for _key, var, x, tr, u in plans:
         term = measurable_logp(var, x)
         if tr is not None:
             term = term + tr.log_jac_det(u)

@@ -57,6 +57,9 @@ def measurable_rewriter() -> Any:
 
 def measurable_ir(outputs: Sequence[Variable]) -> FunctionGraph:
     """A cloned FunctionGraph of ``outputs`` with the measurable rewrites applied."""
-    fgraph = FunctionGraph(outputs=list(outputs), clone=True)
+    # Inputs are shared with the given graphs, so the terms read the caller's variables.
+    fgraph = FunctionGraph(
+        outputs=list(outputs), clone=True, copy_inputs=False, copy_orphans=False
+    )
     measurable_rewriter().rewrite(fgraph)
     return fgraph
