@@ -254,12 +254,9 @@ def test_registered_after_elemwise_fusion_and_before_the_destroy_handler():
     q = RewriteDatabaseQuery(include=["fast_run"])
     names = [getattr(rw, "name", None) or type(rw).__name__ for rw in optdb.query(q).data]
     k = names.index("local_reduce_fusion")
-    assert names[k - 2 : k + 2] == [
-        "elemwise_fusion",
-        "merge2",
-        "local_reduce_fusion",
-        "add_destroy_handler",
-    ]
+    assert names[k - 2 : k + 1] == ["elemwise_fusion", "merge2", "local_reduce_fusion"]
+    # other entries (core's lower_ifelse) may sit between it and the destroy handler
+    assert k < names.index("add_destroy_handler")
     for tag in ("reduce_fusion", "fusion"):
         q = RewriteDatabaseQuery(include=["fast_run"], exclude=[tag])
         assert "local_reduce_fusion" not in [
