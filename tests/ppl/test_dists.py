@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.stats as st
+from graft_ppl import logcdf, logp
 
 import graft
 import graft.tensor as gt
 import graft.tensor.random as gr
 from graft.testing import verify_grad
-from graft_ppl import logcdf, logp
 
 
 def _gamma(k, theta, **kw):
@@ -22,10 +22,16 @@ def _gamma(k, theta, **kw):
 # name, draw(params), scipy(params), params, values (edges and outside the support included)
 CONTINUOUS = [
     ("normal", gr.normal, lambda m, s: st.norm(m, s), (1.0, 2.0), [-1e3, -1.0, 0.0, 3.0]),
-    ("halfnormal", gr.halfnormal, lambda l, s: st.halfnorm(l, s), (0.5, 2.0), [-1.0, 0.5, 3.0]),
+    (
+        "halfnormal",
+        gr.halfnormal,
+        lambda loc, s: st.halfnorm(loc, s),
+        (0.5, 2.0),
+        [-1.0, 0.5, 3.0],
+    ),
     ("cauchy", gr.cauchy, lambda a, b: st.cauchy(a, b), (1.0, 2.0), [-50.0, 0.0, 3.0]),
     ("halfcauchy", gr.halfcauchy, lambda a, b: st.halfcauchy(a, b), (0.0, 2.0), [-1.0, 0.0, 3.0]),
-    ("t", gr.t, lambda d, l, s: st.t(d, l, s), (3.0, 1.0, 2.0), [-10.0, 0.0, 3.0]),
+    ("t", gr.t, lambda d, loc, s: st.t(d, loc, s), (3.0, 1.0, 2.0), [-10.0, 0.0, 3.0]),
     ("uniform", gr.uniform, lambda a, b: st.uniform(a, b - a), (-1.0, 2.0), [-2, -1, 0, 2, 3]),
     ("beta", gr.beta, lambda a, b: st.beta(a, b), (2.0, 3.0), [-1.0, 0.0, 0.3, 1.0, 2.0]),
     ("beta_a1", gr.beta, lambda a, b: st.beta(a, b), (1.0, 3.0), [-1.0, 0.0, 0.3, 1.0]),
@@ -40,8 +46,8 @@ CONTINUOUS = [
         (0.5, 2.0),
         [-1.0, 0.0, 0.3, 4.0],
     ),
-    ("laplace", gr.laplace, lambda l, s: st.laplace(l, s), (0.5, 2.0), [-1.0, 0.5, 3.0]),
-    ("logistic", gr.logistic, lambda l, s: st.logistic(l, s), (0.5, 2.0), [-80.0, 0.5, 3.0]),
+    ("laplace", gr.laplace, lambda loc, s: st.laplace(loc, s), (0.5, 2.0), [-1.0, 0.5, 3.0]),
+    ("logistic", gr.logistic, lambda loc, s: st.logistic(loc, s), (0.5, 2.0), [-80.0, 0.5, 3.0]),
 ]
 
 DISCRETE = [

@@ -94,7 +94,7 @@ def measurable_clip(fgraph: Any, node: Apply) -> list[Variable] | None:
         if name == "Minimum" and _const(hi) == np.inf:
             return [MeasurableClip()(base, lo, bound)]
         return None
-    inf = np.asarray(np.inf, dtype=x.type.dtype)  # type: ignore[attr-defined]
+    inf = np.asarray(np.inf)  # float even for integer draws: the bound is open
     if name == "Maximum":
         return [MeasurableClip()(x, bound, gt.constant(inf))]
     return [MeasurableClip()(x, gt.constant(-inf), bound)]
