@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import backends as b  # noqa: E402  (the shared workloads and timing loop)
+import backends as b  # the shared workloads and timing loop
 
 WORKLOADS = ["overhead", "chain", "membound", "sumexp", "logreg"]
 TITLES = {
@@ -82,9 +82,7 @@ def _hand_library(tmp: Path) -> ctypes.CDLL | None:
         print(f"  (hand kernels unavailable: {e})", file=sys.stderr)
         return None
     names = list(_MVEC_222) + (list(_MVEC_235) if tc.mvec == "glibc-2.35" else [])
-    decl = "".join(
-        f"#pragma omp declare simd notinbranch\ndouble {n}(double);\n" for n in names
-    )
+    decl = "".join(f"#pragma omp declare simd notinbranch\ndouble {n}(double);\n" for n in names)
     src = tmp / "hand.c"
     src.write_text(HAND.replace("#include <stddef.h>", "#include <stddef.h>\n" + decl))
     so = tmp / "hand.so"

@@ -61,9 +61,6 @@ __all__ = ["RULES", "CLinker"]
 
 RULES: RuleTable[Any] = RuleTable("c")
 _MODULE = "graft_cmod"
-#: Modules with more nodes than this are built with -O1 (`Toolchain.build`): compile time
-#: grows with the code's size; large graphs are mostly many small nodes.
-LARGE_MODULE = 48
 
 
 class CLinker(CodegenLinker):
@@ -107,15 +104,16 @@ class CLinker(CodegenLinker):
     ) -> list[Any]:
         from graft_backend_c.toolchain import BuildError
 
-        large = sum(len(seg.nodes) for seg in segments) > LARGE_MODULE
         try:
-            module = _built_module(path, source, large)
+            module = _built_module(path, source)
         except BuildError as exc:
             return [self._compile_failed(seg, exc) for seg in segments]
         init_values = tuple(
             np.asarray(v) if isinstance(v, np.generic) else v for v in em.globals.values()
         )
-        module._graft_init(init_values, *_blas_capsules())
+        # Importing SciPy's BLAS costs ~0.1-0.2 s: only for modules that call gemm.
+        uses_blas = "graft_dgemm(&" in source or "graft_sgemm(&" in source
+        module._graft_init(init_values, *(_blas_capsules() if uses_blas else (None, None)))
         return [getattr(module, seg.entry) for seg in segments]
 
     def _compile_failed(self, seg: Segment, exc: Exception) -> Any:
@@ -261,7 +259,7 @@ def _import(so: Path) -> Any:
     return module
 
 
-def _built_module(path: Path | None, source: str, large: bool) -> Any:
+def _built_module(path: Path | None, source: str) -> Any:
     """The module of ``source``: loaded from the cache, else built (once across processes)."""
     from graft.link.diskcache import entry_lock
     from graft_backend_c.toolchain import toolchain
@@ -274,7 +272,7 @@ def _built_module(path: Path | None, source: str, large: bool) -> Any:
             src = tmp / "module.c"
             src.write_text(source)
             so = tmp / "module.so"
-            tc.build(src, so, large)
+            tc.build(src, so)
             return _import(so)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -290,7 +288,7 @@ def _built_module(path: Path | None, source: str, large: bool) -> Any:
                 so.unlink(missing_ok=True)  # corrupt or truncated: build it again
         elif so.exists():
             so.unlink(missing_ok=True)
-        tc.build(path, so, large)
+        tc.build(path, so)
         return _import(so)
 
 
