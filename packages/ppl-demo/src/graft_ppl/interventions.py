@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graft.graph.basic import Apply, Variable, clone_replace
+from graft.graph.basic import Apply, Variable, clone_replace, graph_inputs, io_toposort
 from graft.graph.op import Op
 from graft.tensor.basic import as_tensor_variable
 
@@ -110,15 +110,24 @@ def _replace(
     if isinstance(model_vars, Variable):
         raise TypeError(f"{what}: model_vars must be a list of variables, got one variable")
     outs = list(model_vars)
-    reps: dict[Variable, Variable] = {}
+    values: dict[Variable, Variable] = {}
     for rv, val in mapping.items():
         if not _is_rv(rv):
             raise TypeError(
                 f"{what}: {rv} is not a random variable (the draw of a "
                 "graft.tensor.random distribution)"
             )
-        reps[rv] = build(rv, _check_value(what, rv, val))
-    return list(clone_replace(outs, reps))
+        values[rv] = _check_value(what, rv, val)
+    if build is None:  # do: the draws are cut out of the graph
+        return list(clone_replace(outs, values))
+    # observe: one rebuild in which each observed draw is cloned first (so the Observed
+    # node reads the *new* draw and its new parents), then wrapped.
+    memo: dict[Variable, Variable] = {}
+    for node in io_toposort(graph_inputs(outs), outs):
+        new = node.clone_with_new_inputs([memo.get(i, i) for i in node.inputs])
+        for old_out, new_out in zip(node.outputs, new.outputs):
+            memo[old_out] = build(new_out, values[old_out]) if old_out in values else new_out
+    return [memo.get(o, o) for o in outs]
 
 
 def observe(model_vars: Sequence[Variable], rv_data: Mapping[Variable, Any]) -> list[Variable]:
@@ -143,4 +152,4 @@ def do(model_vars: Sequence[Variable], rv_values: Mapping[Variable, Any]) -> lis
         x = gr.normal(z, 1.0)
         (x_do, z_do) = do([x, z], {x: 2.0})    # x_do is the constant 2
     """
-    return _replace("do", model_vars, rv_values, lambda rv, v: v)
+    return _replace("do", model_vars, rv_values, None)
