@@ -131,7 +131,7 @@ def test_model_with_constrained_and_discrete_variables():
     with Model() as m:
         rate = Gamma("rate", 2.0, 1.0)  # rate parametrisation, as in PyMC
         p = Beta("p", 2.0, 2.0)
-        w = Dirichlet("w", np.ones(3))
+        Dirichlet("w", np.ones(3))
         Poisson("k", rate * p, observed=counts.astype(float))  # integral floats accepted
     assert [v.name for v in m.value_vars] == ["rate_log__", "p_logodds__", "w_simplex__"]
     f = m.logp_dlogp_function()
