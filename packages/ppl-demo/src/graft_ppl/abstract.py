@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
@@ -42,7 +42,7 @@ __all__ = [
     "measurable_logp",
 ]
 
-Rule = Callable[[Op, Variable, Apply], Variable]
+Rule = Callable[[Op, Any, Apply], Any]
 
 
 class NotMeasurableError(ValueError):
@@ -108,7 +108,7 @@ class MeasurableOp(Op):
     Ops: the graphs graft-ppl returns never contain them.
     """
 
-    __props__: tuple[str, ...] = ("base_op",)
+    __props__: ClassVar[tuple[str, ...]] = ("base_op",)
 
     def __init__(self, base_op: Op) -> None:
         self.base_op = base_op

@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,7 +38,7 @@ __all__ = ["MeasurableClip", "measurable_clip"]
 class MeasurableClip(MeasurableOp):
     """``clip(x, lower, upper)`` of a measurable ``x`` (inputs ``x, lower, upper``)."""
 
-    __props__ = ("base_op",)
+    __props__: ClassVar[tuple[str, ...]] = ("base_op",)
 
     def __init__(self, base_op: str = "clip") -> None:
         super().__init__(base_op)  # type: ignore[arg-type]
@@ -101,7 +101,10 @@ def measurable_clip(fgraph: Any, node: Apply) -> list[Variable] | None:
 
 
 @LOGP.register(MeasurableClip)
-def clip_logp(op: Op, value: Variable, node: Apply) -> Any:
+def clip_logp(op: Op, value: Any, node: Apply) -> Any:
+    x: Any
+    lo: Any
+    hi: Any
     x, lo, hi = node.inputs
     v: Any = value
     discrete = np.dtype(x.type.dtype).kind in "iub"  # type: ignore[attr-defined]

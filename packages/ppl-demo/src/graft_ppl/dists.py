@@ -31,7 +31,7 @@ import numpy as np
 
 import graft.tensor as gt
 import graft.tensor.random as gr
-from graft.graph.basic import Apply, Variable
+from graft.graph.basic import Apply
 from graft.graph.op import Op
 from graft_ppl.abstract import LOGCDF, LOGP
 
@@ -58,7 +58,7 @@ def check_parameters(logp: Any, *conds: Any) -> Any:
     return gt.switch(_all(conds), logp, -np.inf)
 
 
-def _params(node: Apply) -> list[Variable]:
+def _params(node: Apply) -> list[Any]:
     return list(node.inputs[2:])
 
 
@@ -80,21 +80,21 @@ def _is_int(v: Any) -> Any:
 
 
 @LOGP.register(gr.NormalRV)
-def normal_logp(op: Op, value: Variable, node: Apply) -> Any:
+def normal_logp(op: Op, value: Any, node: Apply) -> Any:
     mu, sigma = _params(node)
     z = (value - mu) / sigma
     return check_parameters(-0.5 * z * z - gt.log(sigma) - 0.5 * _LOG_2PI, gt.gt(sigma, 0))
 
 
 @LOGCDF.register(gr.NormalRV)
-def normal_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def normal_logcdf(op: Op, value: Any, node: Apply) -> Any:
     mu, sigma = _params(node)
     z = (value - mu) / sigma
     return check_parameters(gt.log(0.5 * gt.erfc(-z / np.sqrt(2.0))), gt.gt(sigma, 0))
 
 
 @LOGP.register(gr.HalfNormalRV)
-def halfnormal_logp(op: Op, value: Variable, node: Apply) -> Any:
+def halfnormal_logp(op: Op, value: Any, node: Apply) -> Any:
     loc, scale = _params(node)
     z = (value - loc) / scale
     lp = 0.5 * float(np.log(2 / np.pi)) - gt.log(scale) - 0.5 * z * z
@@ -102,7 +102,7 @@ def halfnormal_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGCDF.register(gr.HalfNormalRV)
-def halfnormal_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def halfnormal_logcdf(op: Op, value: Any, node: Apply) -> Any:
     loc, scale = _params(node)
     z = (value - loc) / scale
     lc = gt.log(gt.erf(z / np.sqrt(2.0)))
@@ -110,21 +110,21 @@ def halfnormal_logcdf(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.CauchyRV)
-def cauchy_logp(op: Op, value: Variable, node: Apply) -> Any:
+def cauchy_logp(op: Op, value: Any, node: Apply) -> Any:
     alpha, beta = _params(node)
     z = (value - alpha) / beta
     return check_parameters(-_LOG_PI - gt.log(beta) - gt.log1p(z * z), gt.gt(beta, 0))
 
 
 @LOGCDF.register(gr.CauchyRV)
-def cauchy_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def cauchy_logcdf(op: Op, value: Any, node: Apply) -> Any:
     alpha, beta = _params(node)
     z = (value - alpha) / beta
     return check_parameters(gt.log(0.5 + gt.arctan(z) / np.pi), gt.gt(beta, 0))
 
 
 @LOGP.register(gr.HalfCauchyRV)
-def halfcauchy_logp(op: Op, value: Variable, node: Apply) -> Any:
+def halfcauchy_logp(op: Op, value: Any, node: Apply) -> Any:
     alpha, beta = _params(node)
     z = (value - alpha) / beta
     lp = float(np.log(2 / np.pi)) - gt.log(beta) - gt.log1p(z * z)
@@ -132,7 +132,7 @@ def halfcauchy_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.StudentTRV)
-def studentt_logp(op: Op, value: Variable, node: Apply) -> Any:
+def studentt_logp(op: Op, value: Any, node: Apply) -> Any:
     df, loc, scale = _params(node)
     z = (value - loc) / scale
     lp = (
@@ -146,21 +146,21 @@ def studentt_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.UniformRV)
-def uniform_logp(op: Op, value: Variable, node: Apply) -> Any:
+def uniform_logp(op: Op, value: Any, node: Apply) -> Any:
     low, high = _params(node)
     lp = in_support(-gt.log(high - low) + 0 * value, gt.ge(value, low), gt.le(value, high))
     return check_parameters(lp, gt.gt(high, low))
 
 
 @LOGCDF.register(gr.UniformRV)
-def uniform_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def uniform_logcdf(op: Op, value: Any, node: Apply) -> Any:
     low, high = _params(node)
     frac = gt.clip((value - low) / (high - low), 0.0, 1.0)
     return check_parameters(gt.log(frac), gt.gt(high, low))
 
 
 @LOGP.register(gr.BetaRV)
-def beta_logp(op: Op, value: Variable, node: Apply) -> Any:
+def beta_logp(op: Op, value: Any, node: Apply) -> Any:
     a, b = _params(node)
     lp = gt.xlogy0(a - 1, value) + gt.xlogy0(b - 1, 1 - value) - _betaln(a, b)
     lp = in_support(lp, gt.ge(value, 0), gt.le(value, 1))
@@ -168,21 +168,21 @@ def beta_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.GammaRV)
-def gamma_logp(op: Op, value: Variable, node: Apply) -> Any:
+def gamma_logp(op: Op, value: Any, node: Apply) -> Any:
     k, theta = _params(node)
     lp = gt.xlogy0(k - 1, value) - value / theta - gt.gammaln(k) - k * gt.log(theta)
     return check_parameters(in_support(lp, gt.ge(value, 0)), gt.gt(k, 0), gt.gt(theta, 0))
 
 
 @LOGCDF.register(gr.GammaRV)
-def gamma_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def gamma_logcdf(op: Op, value: Any, node: Apply) -> Any:
     k, theta = _params(node)
     lc = gt.log(gt.gammainc(k, gt.maximum(value, 0) / theta))
     return check_parameters(lc, gt.gt(k, 0), gt.gt(theta, 0))
 
 
 @LOGP.register(gr.InvGammaRV)
-def invgamma_logp(op: Op, value: Variable, node: Apply) -> Any:
+def invgamma_logp(op: Op, value: Any, node: Apply) -> Any:
     alpha, beta = _params(node)
     # Keep the log away from 0 off the support (the switch discards that branch).
     safe = gt.switch(gt.gt(value, 0), value, 1.0)
@@ -191,21 +191,21 @@ def invgamma_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.ExponentialRV)
-def exponential_logp(op: Op, value: Variable, node: Apply) -> Any:
+def exponential_logp(op: Op, value: Any, node: Apply) -> Any:
     (scale,) = _params(node)
     lp = -gt.log(scale) - value / scale
     return check_parameters(in_support(lp, gt.ge(value, 0)), gt.gt(scale, 0))
 
 
 @LOGCDF.register(gr.ExponentialRV)
-def exponential_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def exponential_logcdf(op: Op, value: Any, node: Apply) -> Any:
     (scale,) = _params(node)
     lc = gt.log1mexp(-gt.maximum(value, 0) / scale)
     return check_parameters(in_support(lc, gt.ge(value, 0)), gt.gt(scale, 0))
 
 
 @LOGP.register(gr.LogNormalRV)
-def lognormal_logp(op: Op, value: Variable, node: Apply) -> Any:
+def lognormal_logp(op: Op, value: Any, node: Apply) -> Any:
     mean, sigma = _params(node)
     safe = gt.switch(gt.gt(value, 0), value, 1.0)
     lv = gt.log(safe)
@@ -215,14 +215,14 @@ def lognormal_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.LaplaceRV)
-def laplace_logp(op: Op, value: Variable, node: Apply) -> Any:
+def laplace_logp(op: Op, value: Any, node: Apply) -> Any:
     loc, scale = _params(node)
     lp = -gt.log(2 * scale) - gt.abs(value - loc) / scale
     return check_parameters(lp, gt.gt(scale, 0))
 
 
 @LOGCDF.register(gr.LaplaceRV)
-def laplace_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def laplace_logcdf(op: Op, value: Any, node: Apply) -> Any:
     loc, scale = _params(node)
     z = (value - loc) / scale
     lc = gt.switch(gt.le(z, 0), z - np.log(2.0), gt.log1p(-0.5 * gt.exp(-z)))
@@ -230,14 +230,14 @@ def laplace_logcdf(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.LogisticRV)
-def logistic_logp(op: Op, value: Variable, node: Apply) -> Any:
+def logistic_logp(op: Op, value: Any, node: Apply) -> Any:
     loc, scale = _params(node)
     z = (value - loc) / scale
     return check_parameters(-z - gt.log(scale) - 2 * gt.softplus(-z), gt.gt(scale, 0))
 
 
 @LOGCDF.register(gr.LogisticRV)
-def logistic_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def logistic_logcdf(op: Op, value: Any, node: Apply) -> Any:
     loc, scale = _params(node)
     z = (value - loc) / scale
     return check_parameters(-gt.softplus(-z), gt.gt(scale, 0))
@@ -253,7 +253,7 @@ def _prob(p: Any) -> tuple[Any, Any]:
 
 
 @LOGP.register(gr.BernoulliRV)
-def bernoulli_logp(op: Op, value: Variable, node: Apply) -> Any:
+def bernoulli_logp(op: Op, value: Any, node: Apply) -> Any:
     (p,) = _params(node)
     lp = gt.switch(gt.eq(value, 1), gt.log(p), gt.log1p(-p))
     lp = in_support(lp, gt.or_(gt.eq(value, 0), gt.eq(value, 1)))
@@ -261,7 +261,7 @@ def bernoulli_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.BinomialRV)
-def binomial_logp(op: Op, value: Variable, node: Apply) -> Any:
+def binomial_logp(op: Op, value: Any, node: Apply) -> Any:
     n, p = _params(node)
     lp = _log_binom(n, value) + gt.xlogy0(value, p) + gt.xlogy0(n - value, 1 - p)
     lp = in_support(lp, gt.ge(value, 0), gt.le(value, n), _is_int(value))
@@ -269,7 +269,7 @@ def binomial_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGCDF.register(gr.PoissonRV)
-def poisson_logcdf(op: Op, value: Variable, node: Apply) -> Any:
+def poisson_logcdf(op: Op, value: Any, node: Apply) -> Any:
     (lam,) = _params(node)
     k = gt.floor(value)
     lc = gt.log(gt.gammaincc(k + 1, lam))
@@ -277,7 +277,7 @@ def poisson_logcdf(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.BetaBinomialRV)
-def betabinomial_logp(op: Op, value: Variable, node: Apply) -> Any:
+def betabinomial_logp(op: Op, value: Any, node: Apply) -> Any:
     n, a, b = _params(node)
     lp = _log_binom(n, value) + _betaln(value + a, n - value + b) - _betaln(a, b)
     lp = in_support(lp, gt.ge(value, 0), gt.le(value, n), _is_int(value))
@@ -285,7 +285,7 @@ def betabinomial_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.PoissonRV)
-def poisson_logp(op: Op, value: Variable, node: Apply) -> Any:
+def poisson_logp(op: Op, value: Any, node: Apply) -> Any:
     (lam,) = _params(node)
     lp = gt.xlogy0(value, lam) - lam - gt.gammaln(value + 1)
     lp = in_support(lp, gt.ge(value, 0), _is_int(value))
@@ -293,7 +293,7 @@ def poisson_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.NegBinomialRV)
-def negative_binomial_logp(op: Op, value: Variable, node: Apply) -> Any:
+def negative_binomial_logp(op: Op, value: Any, node: Apply) -> Any:
     n, p = _params(node)
     lp = (
         gt.gammaln(value + n)
@@ -307,7 +307,7 @@ def negative_binomial_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.GeometricRV)
-def geometric_logp(op: Op, value: Variable, node: Apply) -> Any:
+def geometric_logp(op: Op, value: Any, node: Apply) -> Any:
     (p,) = _params(node)
     lp = gt.xlogy0(value - 1, 1 - p) + gt.log(p)
     lp = in_support(lp, gt.ge(value, 1), _is_int(value))
@@ -319,7 +319,7 @@ def _last_axis_all(cond: Any) -> Any:
 
 
 @LOGP.register(gr.CategoricalRV)
-def categorical_logp(op: Op, value: Variable, node: Apply) -> Any:
+def categorical_logp(op: Op, value: Any, node: Apply) -> Any:
     (p,) = _params(node)
     k = p.shape[-1]
     hit = gt.eq(gt.arange(k), gt.expand_dims(value, -1))
@@ -335,7 +335,7 @@ def categorical_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.DirichletRV)
-def dirichlet_logp(op: Op, value: Variable, node: Apply) -> Any:
+def dirichlet_logp(op: Op, value: Any, node: Apply) -> Any:
     (alphas,) = _params(node)
     lp = (
         gt.sum(gt.xlogy0(alphas - 1, value), axis=-1)
@@ -349,7 +349,7 @@ def dirichlet_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.MultinomialRV)
-def multinomial_logp(op: Op, value: Variable, node: Apply) -> Any:
+def multinomial_logp(op: Op, value: Any, node: Apply) -> Any:
     n, p = _params(node)
     lp = (
         gt.gammaln(n + 1)
@@ -364,7 +364,7 @@ def multinomial_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(gr.MvNormalRV)
-def mvnormal_logp(op: Op, value: Variable, node: Apply) -> Any:
+def mvnormal_logp(op: Op, value: Any, node: Apply) -> Any:
     mean, cov = _params(node)
     if cov.type.ndim != 2:  # type: ignore[attr-defined]
         raise NotImplementedError(
@@ -372,11 +372,11 @@ def mvnormal_logp(op: Op, value: Variable, node: Apply) -> Any:
             f"(cov has {cov.type.ndim} dimensions)"  # type: ignore[attr-defined]
         )
     chol = gt.linalg.cholesky(cov)
-    k = cov.shape[-1]
-    delta = value - mean
+    k: Any = cov.shape[-1]
+    delta: Any = value - mean
     batch = delta.shape[:-1]
-    flat = gt.reshape(delta, (-1, k)).T
+    flat = gt.reshape(delta, (-1, k)).T  # type: ignore[attr-defined]
     z = gt.linalg.solve_triangular(chol, flat, lower=True)
-    quad = gt.reshape(gt.sum(z * z, axis=0), batch, ndim=delta.ndim - 1)
+    quad: Any = gt.reshape(gt.sum(z * z, axis=0), batch, ndim=delta.ndim - 1)
     logdet = gt.sum(gt.log(gt.diagonal(chol)))
     return -0.5 * quad - logdet - 0.5 * k * _LOG_2PI

@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class MeasurableSwitchMixture(MeasurableOp):
     """``switch(cond, a, b)`` of measurable ``a`` and ``b``; ``marginal``: ``cond`` is an
     unvalued bernoulli draw, summed out."""
 
-    __props__ = ("base_op", "marginal")
+    __props__: ClassVar[tuple[str, ...]] = ("base_op", "marginal")
 
     def __init__(self, base_op: Op, marginal: bool) -> None:
         super().__init__(base_op)
@@ -57,7 +57,7 @@ class MeasurableIndexMixture(MeasurableOp):
     """``stack(components)[index]`` (inputs ``index, *components``); ``marginal``: the index
     is an unvalued scalar categorical draw, summed out."""
 
-    __props__ = ("base_op", "marginal")
+    __props__: ClassVar[tuple[str, ...]] = ("base_op", "marginal")
 
     def __init__(self, marginal: bool) -> None:
         super().__init__("index_mixture")  # type: ignore[arg-type]
@@ -119,7 +119,7 @@ def _expanded_component(v: Variable) -> Variable | None:
 @node_rewriter([Subtensor])
 def measurable_index_mixture(fgraph: Any, node: Apply) -> list[Variable] | None:
     """stack([x0, x1, ...])[i] with a scalar index i -> `MeasurableIndexMixture`."""
-    if len(node.inputs) != 2 or len(node.op.idx_list) != 1:
+    if len(node.inputs) != 2 or len(node.op.idx_list) != 1:  # type: ignore[attr-defined]
         return None
     stacked, idx = node.inputs
     if idx.type.ndim != 0 or stacked.owner is None:  # type: ignore[attr-defined]
@@ -146,24 +146,26 @@ def measurable_index_mixture(fgraph: Any, node: Apply) -> list[Variable] | None:
 
 
 @LOGP.register(MeasurableSwitchMixture)
-def switch_mixture_logp(op: Op, value: Variable, node: Apply) -> Any:
+def switch_mixture_logp(op: Op, value: Any, node: Apply) -> Any:
     assert isinstance(op, MeasurableSwitchMixture)
     cond, a, b = node.inputs
     lpa, lpb = measurable_logp(a, value), measurable_logp(b, value)
     if not op.marginal:
         return gt.switch(cond, lpa, lpb)
     assert cond.owner is not None
-    p = cond.owner.inputs[2]
+    p: Any = cond.owner.inputs[2]
     return gt.logaddexp(gt.log(p) + lpa, gt.log1p(-p) + lpb)
 
 
 @LOGP.register(MeasurableIndexMixture)
-def index_mixture_logp(op: Op, value: Variable, node: Apply) -> Any:
+def index_mixture_logp(op: Op, value: Any, node: Apply) -> Any:
     assert isinstance(op, MeasurableIndexMixture)
+    idx: Any
     idx, *comps = node.inputs
     lps = [measurable_logp(c, value) for c in comps]
     if not op.marginal:
-        return gt.stack(lps)[idx]
+        stacked: Any = gt.stack(lps)
+        return stacked[idx]
     assert idx.owner is not None
     p = idx.owner.inputs[2]
     totals = gt.stack([gt.sum(lp) for lp in lps])

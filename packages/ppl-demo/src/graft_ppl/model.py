@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-import graft
 import graft.tensor as gt
+from graft.compile import function
+from graft.gradient import grad
 from graft.graph.basic import Variable, clone_replace
 from graft.tensor.random import RandomStream
 from graft_ppl.interventions import _check_value, do
@@ -172,7 +173,7 @@ class Model:
 
     def compile_logp(self, mode: str | None = None) -> Any:
         """A compiled function of `value_vars` (in order) returning the joint log-density."""
-        return graft.function(self.value_vars, self.logp(), mode=mode or best_mode())
+        return function(self.value_vars, self.logp(), mode=mode or best_mode())
 
     def initial_point(self) -> dict[str, np.ndarray]:
         """Zeros on the unconstrained space, by value-variable name."""
@@ -190,7 +191,7 @@ class Model:
     def logp_dlogp_function(self, mode: str | None = None) -> LogpDlogpFunction:
         """``f(x) -> (logp, dlogp)`` of the flat unconstrained vector ``x`` (the value
         variables raveled and concatenated in order), compiled on `best_mode`."""
-        x = gt.dvector("x")
+        x: Any = gt.tensor("float64", shape=(None,), name="x")
         reps: dict[Variable, Any] = {}
         layout: list[tuple[str, tuple[int, ...], int, int]] = []
         start = 0
@@ -202,8 +203,8 @@ class Model:
             layout.append((str(v.name), shape, start, start + n))
             start += n
         lp = clone_replace(self.logp(), reps)
-        dlp = graft.grad(lp, x)
-        fn = graft.function([x], [lp, dlp], mode=mode or best_mode())
+        dlp = grad(lp, x)
+        fn = function([x], [lp, dlp], mode=mode or best_mode())
         return LogpDlogpFunction(fn, layout, start)
 
     # -- interventions ---------------------------------------------------------

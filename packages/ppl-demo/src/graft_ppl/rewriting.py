@@ -45,7 +45,7 @@ def measurable_rewriter() -> Any:
 
     graft.plugins.load()
     try:
-        db = optdb[MEASURABLE_DB]
+        db: Any = optdb[MEASURABLE_DB]
     except (KeyError, AttributeError):
         raise RuntimeError(
             f"graft-ppl: optdb has no {MEASURABLE_DB!r} database: the graft-ppl plugin is "

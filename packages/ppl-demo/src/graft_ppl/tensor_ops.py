@@ -62,14 +62,15 @@ def _scalar_support(v: Variable) -> bool:
 @node_rewriter([CumOp])
 def measurable_cumsum(fgraph: Any, node: Apply) -> list[Variable] | None:
     """cumsum of an unvalued random variable -> `MeasurableCumsum`."""
-    if node.op.mode != "add" or getattr(node.op, "reverse", False):
+    op: Any = node.op
+    if op.mode != "add" or getattr(op, "reverse", False):
         return None
     (x,) = node.inputs
     if not _unvalued(fgraph, x) or not _scalar_support(x):
         return None
-    if node.op.axis is None and x.type.ndim != 1:  # type: ignore[attr-defined]
+    if op.axis is None and x.type.ndim != 1:  # type: ignore[attr-defined]
         return None
-    return [MeasurableCumsum(node.op)(x)]
+    return [MeasurableCumsum(op)(x)]
 
 
 def _expanded(v: Variable, axis: int) -> Variable | None:
@@ -94,7 +95,7 @@ def _join_part(fgraph: Any, v: Variable, axis: int) -> bool:
 @node_rewriter([Join])
 def measurable_join(fgraph: Any, node: Apply) -> list[Variable] | None:
     """Join of unvalued random variables (or of them with a new axis) -> `MeasurableJoin`."""
-    axis = node.op.axis
+    axis = node.op.axis  # type: ignore[attr-defined]
     if not node.inputs or not all(_join_part(fgraph, p, axis) for p in node.inputs):
         return None
     return [MeasurableJoin(node.op)(*node.inputs)]
@@ -115,7 +116,7 @@ def _index(ndim: int, axis: int, item: Any) -> tuple[Any, ...]:
 
 
 @LOGP.register(MeasurableCumsum)
-def cumsum_logp(op: Op, value: Variable, node: Apply) -> Any:
+def cumsum_logp(op: Op, value: Any, node: Apply) -> Any:
     assert isinstance(op, MeasurableCumsum)
     (x,) = node.inputs
     v: Any = gt.as_tensor_variable(value)
@@ -128,13 +129,14 @@ def cumsum_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(MeasurableJoin)
-def join_logp(op: Op, value: Variable, node: Apply) -> Any:
+def join_logp(op: Op, value: Any, node: Apply) -> Any:
     assert isinstance(op, MeasurableJoin)
     axis = op.base_op.axis  # type: ignore[attr-defined]
     v: Any = gt.as_tensor_variable(value)
     nd = v.type.ndim
     terms = []
     start: Any = 0
+    part: Any
     for part in node.inputs:
         base = None if is_measurable(part) else _expanded(part, axis)
         if base is not None:
@@ -160,7 +162,7 @@ def join_logp(op: Op, value: Variable, node: Apply) -> Any:
 
 
 @LOGP.register(MeasurableMakeVector)
-def make_vector_logp(op: Op, value: Variable, node: Apply) -> Any:
+def make_vector_logp(op: Op, value: Any, node: Apply) -> Any:
     v: Any = gt.as_tensor_variable(value)
     return gt.stack([measurable_logp(p, v[..., k]) for k, p in enumerate(node.inputs)], axis=-1)
 

@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def _scalar_name(op: Any) -> str:
 class MeasurableTransform(MeasurableOp):
     """An invertible Elemwise (``base_op``) of the measurable input ``measurable_idx``."""
 
-    __props__ = ("base_op", "measurable_idx")
+    __props__: ClassVar[tuple[str, ...]] = ("base_op", "measurable_idx")
 
     def __init__(self, base_op: Op, measurable_idx: int) -> None:
         super().__init__(base_op)
@@ -92,7 +92,7 @@ def _sum(vs: list[Variable]) -> Any:
 
 
 @LOGP.register(MeasurableTransform)
-def transform_logp(op: Op, value: Variable, node: Apply) -> Any:
+def transform_logp(op: Op, value: Any, node: Apply) -> Any:
     assert isinstance(op, MeasurableTransform)
     i = op.measurable_idx
     x = node.inputs[i]
