@@ -26,6 +26,7 @@ REWRITE_MODULES = (
     "graft_ppl.censoring",
     "graft_ppl.mixture",
     "graft_ppl.tensor_ops",
+    "graft_ppl.scan_ops",
 )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from graft.graph.basic import Variable
 from graft.graph.fg import FunctionGraph
+from graft.graph.rewriting.basic import MergeOptimizer
 from graft_ppl.abstract import MeasurableOp
 from graft_ppl.plugin import MEASURABLE_DB, REWRITE_MODULES, TAG
 
@@ -61,5 +62,8 @@ def measurable_ir(outputs: Sequence[Variable]) -> FunctionGraph:
     fgraph = FunctionGraph(
         outputs=list(outputs), clone=True, copy_inputs=False, copy_orphans=False
     )
+    # Merge first: equal draws (same rng, size and parameters: the same value) become one
+    # variable, so a copy of a valued draw (as a loop body's invariant, say) is valued too.
+    MergeOptimizer().rewrite(fgraph)
     measurable_rewriter().rewrite(fgraph)
     return fgraph
