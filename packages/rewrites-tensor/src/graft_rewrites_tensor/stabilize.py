@@ -402,11 +402,11 @@ def local_logsumexp(fgraph: FunctionGraph | None, node: Apply) -> Any:
     if s is None or e is None or _max_shifted(e.inputs[0]):
         return False
     x = _like(e.inputs[0], e.outputs[0])
-    new = logsumexp(x, axis=s.op.axis)
+    new: Variable = logsumexp(x, axis=s.op.axis)
     if ds is not None:
         new = ds.op(new)
-    new = fit(new, node.outputs[0])
-    return False if new is None else [new]
+    res = fit(new, node.outputs[0])
+    return False if res is None else [res]
 
 
 @node_rewriter([gt.true_div])
