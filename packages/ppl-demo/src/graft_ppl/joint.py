@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import graft.tensor as gt
 from graft.graph.basic import Variable, ancestors, clone_replace
+from graft_ppl import dists as _dists  # noqa: F401  (registers the distributions' rules)
 from graft_ppl.abstract import (
     MeasurableOp,
     MissingValueError,

@@ -82,7 +82,7 @@ def scan_logp(op: Op, value: Any, node: Apply) -> Any:
     v: Any = gt.as_tensor_variable(value)
     init: Any = inits[k]
     lag = info.lags[k]
-    series = gt.concatenate([gt.cast(init, v.type.dtype), v], axis=0)
+    series: Any = gt.concatenate([gt.cast(init, v.type.dtype), v], axis=0)
     taps = info.state_taps[k]
     # Per tap, the sequence whose row t is s[t + tap].
     tap_seqs = [series[lag + tap : lag + tap + n_steps] for tap in taps]
