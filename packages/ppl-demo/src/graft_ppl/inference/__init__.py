@@ -1,0 +1,3 @@
+"""Inference for graft-ppl models."""
+
+from graft_ppl.inference.sampling import SamplingWarning, sample

@@ -1,0 +1,2 @@
+def find_gibbs_steps(model):
+    return None
