@@ -222,3 +222,61 @@ def test_original_graph_is_untouched():
     logp(y, np.ones(3))
     assert y.owner is node and type(node.op).__name__ == "Elemwise"
     assert node.inputs[0] is x
+
+
+def test_elementwise_categorical_mixture():
+    p = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]])
+    i = gr.categorical(p)
+    y = gt.stack([gr.normal(0.0, 1.0, size=(3,)), gr.normal(5.0, 1.0, size=(3,))])[i, gt.arange(3)]
+    v = np.array([0.3, 4.0, 2.5])
+    want = np.log(p[:, 0] * st.norm(0, 1).pdf(v) + p[:, 1] * st.norm(5, 1).pdf(v))
+    np.testing.assert_allclose(logp(y, v).eval(), want)
+    iv, yv = gt.lvector("i"), gt.dvector("y")
+    got = joint_logp({i: iv, y: yv}).eval({iv: np.array([0, 1, 1]), yv: v})
+    want = np.log([0.2, 0.5, 0.1]).sum() + st.norm.logpdf(0.3) + st.norm(5, 1).logpdf(v[1:]).sum()
+    assert got == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: gt.exp(gr.normal(0.0, 1.0, size=(3,))),
+        lambda: 2.0 - 3.0 / gr.gamma(2.0, scale=1.0, size=(3,)),
+        lambda: gt.clip(gr.normal(0.0, 1.0, size=(4,)), -0.5, 0.5),
+        lambda: gt.switch(
+            gr.bernoulli(0.5, size=(3,)),
+            gr.normal(0.0, 1.0, size=(3,)),
+            gr.exponential(1.0, size=(3,)),
+        ),
+        lambda: gt.stack([gr.normal(0.0, 1.0), gr.normal(2.0, 1.0)])[
+            gr.categorical(np.ones(2) / 2)
+        ],
+        lambda: gt.stack([gr.normal(0.0, 1.0, size=(3,)), gr.normal(9.0, 1.0, size=(3,))])[
+            gr.categorical(np.ones(2) / 2, size=(3,)), gt.arange(3)
+        ],
+        lambda: gt.cumsum(gr.normal(0.0, 1.0, size=(2, 3)), axis=1),
+        lambda: gt.concatenate(
+            [gr.normal(0.0, 1.0, size=(2,)), gr.gamma(1.0, scale=1.0, size=(1,))]
+        ),
+    ],
+)
+def test_measurable_graph_computes_what_the_original_does(build):
+    from graft_ppl.abstract import MeasurableOp
+    from graft_ppl.rewriting import measurable_ir
+
+    from graft.tensor.random import RandomGeneratorSharedVariable
+
+    y = build()
+    fg = measurable_ir([y])
+    assert isinstance(fg.outputs[0].owner.op, MeasurableOp)
+    rngs = [
+        v
+        for v in graft.graph.basic.graph_inputs([y])
+        if isinstance(v, RandomGeneratorSharedVariable)
+    ]
+    results = []
+    for out in (y, fg.outputs[0]):
+        for k, r in enumerate(rngs):
+            r.set_value(np.random.default_rng(k), borrow=False)
+        results.append(graft.function([], out, mode="FAST_COMPILE")())
+    np.testing.assert_array_equal(results[0], results[1])

@@ -219,3 +219,19 @@ def test_plugin_lists_graft_ppl():
     line = next(ln for ln in out.splitlines() if "graft-ppl" in ln)
     assert "active" in line
     assert "ppl_measurable" in out and "MeasurableTransform" in out
+
+
+def test_disabled_plugin_gives_a_clear_error():
+    code = (
+        "import graft.tensor.random as gr\n"
+        "from graft_ppl import logp\n"
+        "try:\n"
+        "    logp(gr.normal(0.0, 1.0), 0.0)\n"
+        "except RuntimeError as e:\n"
+        "    print('ERR', e)\n"
+    )
+    env = {**__import__("os").environ, "GRAFT_DISABLED_PLUGINS": "ppl"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert out.startswith("ERR") and "not active" in out

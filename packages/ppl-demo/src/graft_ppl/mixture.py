@@ -32,6 +32,7 @@ from graft.tensor.basic import MakeVector
 from graft.tensor.elemwise import DimShuffle, Elemwise
 from graft.tensor.join import Join
 from graft.tensor.subtensor import Subtensor
+from graft.tensor.subtensor_advanced import AdvancedSubtensor
 from graft_ppl.abstract import LOGP, MeasurableOp, is_measurable, measurable_logp
 
 __all__ = [
@@ -55,13 +56,15 @@ class MeasurableSwitchMixture(MeasurableOp):
 
 class MeasurableIndexMixture(MeasurableOp):
     """``stack(components)[index]`` (inputs ``index, *components``); ``marginal``: the index
-    is an unvalued scalar categorical draw, summed out."""
+    is an unvalued categorical draw, summed out; ``elementwise``: the components are vectors
+    and entry ``j`` comes from component ``index[j]`` (``stack(cs)[index, arange(n)]``)."""
 
-    __props__: ClassVar[tuple[str, ...]] = ("base_op", "marginal")
+    __props__: ClassVar[tuple[str, ...]] = ("base_op", "marginal", "elementwise")
 
-    def __init__(self, marginal: bool) -> None:
+    def __init__(self, marginal: bool, elementwise: bool = False) -> None:
         super().__init__("index_mixture")  # type: ignore[arg-type]
         self.marginal = bool(marginal)
+        self.elementwise = bool(elementwise)
 
     def make_node(self, *inputs: Any) -> Apply:
         idx, *comps = (gt.as_tensor_variable(i) for i in inputs)
@@ -69,13 +72,16 @@ class MeasurableIndexMixture(MeasurableOp):
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: Any) -> None:
         idx, *comps = inputs
-        output_storage[0][0] = np.asarray(comps[int(idx)])
+        if self.elementwise:
+            output_storage[0][0] = np.stack(comps)[idx, np.arange(len(idx))]
+        else:
+            output_storage[0][0] = np.asarray(comps[int(idx)])
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: Any) -> Any:
         return [input_shapes[1]]
 
     def __str__(self) -> str:
-        return f"MeasurableIndexMixture{{marginal={self.marginal}}}"
+        return f"MeasurableIndexMixture{{marginal={self.marginal}, elementwise={self.elementwise}}}"
 
 
 def _unvalued(fgraph: Any, v: Variable) -> bool:
@@ -145,6 +151,49 @@ def measurable_index_mixture(fgraph: Any, node: Apply) -> list[Variable] | None:
     return [MeasurableIndexMixture(marginal)(idx, *comps)]  # type: ignore[arg-type]
 
 
+def _const_int(v: Variable) -> int | None:
+    try:
+        return int(gt.get_underlying_scalar_constant_value(v))
+    except Exception:
+        return None
+
+
+def _is_arange_of(v: Variable, n: int | None) -> bool:
+    """``v`` is ``arange(n)`` (n the components' static length)."""
+    node = v.owner
+    if node is None or type(node.op).__name__ != "ARange" or n is None:
+        return False
+    start, stop, step = (_const_int(i) for i in node.inputs)
+    return (start, stop, step) == (0, n, 1)
+
+
+@node_rewriter([AdvancedSubtensor])
+def measurable_elementwise_mixture(fgraph: Any, node: Apply) -> list[Variable] | None:
+    """stack([x0, x1, ...])[i, arange(n)] of vector components -> elementwise
+    `MeasurableIndexMixture`."""
+    if len(node.inputs) != 3:
+        return None
+    stacked, idx, ar = node.inputs
+    join = stacked.owner
+    if join is None or idx.type.ndim != 1:  # type: ignore[attr-defined]
+        return None
+    jop = getattr(join.op, "base_op", join.op)
+    if not isinstance(jop, Join) or jop.axis != 0:
+        return None
+    comps = [_expanded_component(p) for p in join.inputs]
+    if any(c is None or not _unvalued(fgraph, c) or c.type.ndim != 1 for c in comps):  # type: ignore[attr-defined]
+        return None
+    n = comps[0].type.shape[0]  # type: ignore[union-attr, attr-defined]
+    if not _is_arange_of(ar, n):
+        return None
+    marginal = False
+    if _unvalued(fgraph, idx):
+        if not _draw_of(idx, gr.CategoricalRV):
+            return None
+        marginal = True
+    return [MeasurableIndexMixture(marginal, elementwise=True)(idx, *comps)]  # type: ignore[arg-type]
+
+
 @LOGP.register(MeasurableSwitchMixture)
 def switch_mixture_logp(op: Op, value: Any, node: Apply) -> Any:
     assert isinstance(op, MeasurableSwitchMixture)
@@ -163,6 +212,13 @@ def index_mixture_logp(op: Op, value: Any, node: Apply) -> Any:
     idx: Any
     idx, *comps = node.inputs
     lps = [measurable_logp(c, value) for c in comps]
+    if op.elementwise:
+        if not op.marginal:
+            by_comp: Any = gt.stack(lps)
+            return by_comp[idx, gt.arange(idx.shape[0])]
+        assert idx.owner is not None
+        w: Any = idx.owner.inputs[2]
+        return gt.logsumexp(gt.log(w) + gt.stack(lps, axis=-1), axis=-1)
     if not op.marginal:
         stacked: Any = gt.stack(lps)
         return stacked[idx]
@@ -175,4 +231,5 @@ def index_mixture_logp(op: Op, value: Any, node: Apply) -> Any:
 REWRITES = [
     ("measurable_switch_mixture", measurable_switch_mixture),
     ("measurable_index_mixture", measurable_index_mixture),
+    ("measurable_elementwise_mixture", measurable_elementwise_mixture),
 ]
