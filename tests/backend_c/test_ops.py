@@ -229,6 +229,9 @@ def test_shapes_indexing_join_alloc_and_checks():
         gt.stack([v, v]),
         gt.alloc(v, n, v.shape[0]),
         gt.zeros((n, 2)),
+        gt.set_subtensor(x[i, 1:], 0.5),
+        gt.inc_subtensor(x[:, ::-2, i], 1.5),
+        gt.inc_subtensor(x[i], x[0] * 2),
         Assert("positive")(v, gt.all(gt.ge(n, 0))),
         x.flatten(),
     ]

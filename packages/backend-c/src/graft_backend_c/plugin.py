@@ -21,10 +21,15 @@ def graft_register_backends(registry: BackendRegistry) -> None:
     Its priority is below the reference backend's, so ``FAST_RUN`` keeps the
     reference backend unless ``mode="C"`` is asked for.
     """
+    from graft_backend_c.toolchain import vector_math
+
     registry.register(
         "c",
         linker="graft_backend_c.linker:CLinker",
         priority=-20,
         available="graft_backend_c.toolchain:check_available",
-        description="whole-graph C: one extension module per graph, built with gcc, cached on disk",
+        description=(
+            "whole-graph C: one extension module per graph, built with gcc, cached on disk; "
+            + vector_math()
+        ),
     )

@@ -34,7 +34,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BuildError", "Toolchain", "check_available", "toolchain"]
+__all__ = ["BuildError", "Toolchain", "check_available", "toolchain", "vector_math"]
 
 #: Compiler flags of every module (part of the cache key).
 FLAGS: tuple[str, ...] = (
@@ -119,8 +119,11 @@ def _mvec_level() -> str:
     """Which glibc vector-math functions exist: by glibc's version (libmvec ships with it)."""
     if platform.machine() not in ("x86_64", "AMD64"):
         return ""
-    lib, ver = platform.libc_ver()
-    if lib != "glibc" or not ver:
+    try:
+        lib, ver = os.confstr("CS_GNU_LIBC_VERSION").split()  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return ""  # not glibc
+    if lib != "glibc":
         return ""
     major, minor = (int(p) for p in ver.split(".")[:2])
     if (major, minor) >= (2, 35):
@@ -128,6 +131,14 @@ def _mvec_level() -> str:
     if (major, minor) >= (2, 22):
         return "glibc-2.22"
     return ""
+
+
+def vector_math() -> str:
+    """Which vector math generated loops use: glibc's libmvec, or scalar libm (say so)."""
+    level = _mvec_level()
+    if level:
+        return f"vector math: glibc libmvec ({level})"
+    return "vector math: none (no glibc libmvec here; loops call scalar libm: correct, slower)"
 
 
 def _problems() -> tuple[list[str], dict[str, str]]:

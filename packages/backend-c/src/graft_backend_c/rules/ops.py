@@ -2,7 +2,7 @@
 
 These Ops move or reshape data rather than compute elements, so their C
 calls NumPy's own C API (``PyArray_Newshape``, ``PyArray_Concatenate``,
-``PyObject_GetItem`` with a tuple of slices...): the results, views and
+``PyObject_GetItem``/``PyObject_SetItem`` with a tuple of slices...): the results, views and
 errors are exactly those of the Ops' ``perform``. ``Dot`` of float32/float64
 vectors and matrices calls SciPy's BLAS ``sgemm``/``dgemm`` (pointers handed
 to the module when it is loaded); other dtypes run through ``perform``.
@@ -23,7 +23,7 @@ from graft.tensor.basic import Alloc
 from graft.tensor.join import Join, MakeVector
 from graft.tensor.math import Dot
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
-from graft.tensor.subtensor import Subtensor
+from graft.tensor.subtensor import IncSubtensor, Subtensor
 from graft.tensor.subtensor_index import SYM
 from graft.tensor.type import TensorType
 from graft_backend_c.linker import RULES
@@ -33,6 +33,7 @@ __all__ = [
     "alloc",
     "check_and_raise",
     "dot",
+    "inc_subtensor",
     "join",
     "make_vector",
     "reshape",
@@ -160,15 +161,9 @@ def _index_item(p: Any, syms: list[str]) -> str:
     return f"PyLong_FromLongLong({int(p)}LL)"
 
 
-@RULES.register(Subtensor, owner=_OWNER)
-def subtensor(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[str] | None:
-    """Basic indexing, a view: ``x[(*index, ...)]`` through ``PyObject_GetItem``."""
-    if not _tensors(node):
-        return None
-    x, *rest = ins
-    (out,) = outs
-    idx = node.op.idx_list  # type: ignore[attr-defined]
-    syms = list(rest)
+def _index_key(idx: Any, syms: list[str]) -> list[str]:
+    """Lines building ``key``, the tuple ``(*index, Ellipsis)`` of a basic index list (the
+    trailing Ellipsis keeps a 0-d result an array view); on failure they jump to ``fail``."""
     n = len(idx)
     lines = [
         "npy_int64 t; PyObject *item = NULL;",
@@ -190,9 +185,44 @@ def subtensor(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list
         lines.append("if (item == NULL) { Py_DECREF(key); goto fail; }")
         lines.append(f"PyTuple_SET_ITEM(key, {k}, item);")
     lines.append(f"PyTuple_SET_ITEM(key, {n}, Py_NewRef(Py_Ellipsis));")
+    return lines
+
+
+@RULES.register(Subtensor, owner=_OWNER)
+def subtensor(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[str] | None:
+    """Basic indexing, a view: ``x[(*index, ...)]`` through ``PyObject_GetItem``."""
+    if not _tensors(node):
+        return None
+    x, *rest = ins
+    (out,) = outs
+    lines = _index_key(node.op.idx_list, list(rest))  # type: ignore[attr-defined]
     lines.append(f"{out} = PyObject_GetItem({x}, key);")
     lines.append("Py_DECREF(key);")
     lines.append(f"if ({out} == NULL) goto fail;")
+    return lines
+
+
+@RULES.register(IncSubtensor, owner=_OWNER)
+def inc_subtensor(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[str] | None:
+    """A copy of ``x`` whose indexed region is set to ``y`` (``view[...] = y``) or
+    incremented by it in place (NumPy's ``same_kind`` casting, as ``perform``)."""
+    if not _tensors(node):
+        return None
+    x, y, *rest = ins
+    (out,) = outs
+    lines = _index_key(node.op.idx_list, list(rest))  # type: ignore[attr-defined]
+    lines.append(f"{out} = (PyObject *)PyArray_NewCopy(A({x}), NPY_CORDER);")
+    lines.append(f"PyObject *view = {out} ? PyObject_GetItem({out}, key) : NULL;")
+    lines.append("Py_DECREF(key);")
+    lines.append("if (view == NULL) goto fail;")
+    if node.op.set_instead_of_inc:  # type: ignore[attr-defined]
+        lines.append(f"int bad = PyObject_SetItem(view, Py_Ellipsis, {y});")
+    else:
+        lines.append(f"PyObject *sum = PyNumber_InPlaceAdd(view, {y});")
+        lines.append("int bad = sum == NULL;")
+        lines.append("Py_XDECREF(sum);")
+    lines.append("Py_DECREF(view);")
+    lines.append("if (bad) goto fail;")
     return lines
 
 
