@@ -82,6 +82,7 @@ def test_eight_schools_model():
 
 
 MODES = [
+    "FAST_RUN",
     "FAST_COMPILE",
     pytest.param("NUMBA", marks=pytest.mark.skipif(not HAS_NUMBA, reason="no numba")),
 ]
