@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from graft.graph.fg import FunctionGraph
-
 from graft_backend_jax.linker import JaxLinker, graph_function
 
 __all__ = ["plain_function"]

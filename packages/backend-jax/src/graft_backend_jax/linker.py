@@ -269,24 +269,16 @@ class JaxLinker(Linker):
                 f"{type(exc).__name__}: {exc}"
             ) from exc
 
-        if uses_checks:
-            from jax.experimental import checkify
-
-            jitted = jax.jit(checkify.checkify(body, errors=checkify.user_checks))
-
-            def run(*args: Any) -> Any:
-                with x64(True):
-                    err, outs = jitted(*args)
-                    msg = err.get()
-                if msg is not None:
-                    raise _CheckFailed(msg)
-                return outs
-        else:
-            jitted = jax.jit(body)
+        make = _jit_maker(body, uses_checks)
+        static = static_inputs(fgraph)
+        if not static:
+            jitted = make(body)
 
             def run(*args: Any) -> Any:
                 with x64(True):
                     return jitted(*args)
+        else:
+            run = _specialising_runner(body, make, static, len(fgraph.inputs))
 
         asarray = np.asarray
 
@@ -301,6 +293,109 @@ class JaxLinker(Linker):
             return res
 
         return CompiledGraph(fn, fgraph, linker=self)
+
+
+def _jit_maker(
+    body: Callable[..., Any], uses_checks: bool
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``make(f)``: ``f`` jitted; with checks, functionalised by checkify, failures raised."""
+    import jax
+
+    if not uses_checks:
+        return jax.jit
+
+    from jax.experimental import checkify
+
+    def make(f: Callable[..., Any]) -> Callable[..., Any]:
+        jitted = jax.jit(checkify.checkify(f, errors=checkify.user_checks))
+
+        def call(*args: Any) -> Any:
+            err, outs = jitted(*args)
+            msg = err.get()
+            if msg is not None:
+                raise _CheckFailed(msg)
+            return outs
+
+        return call
+
+    return make
+
+
+#: Compiled specialisations kept per graph with static inputs (then the cache restarts).
+MAX_SPECIALISATIONS = 64
+
+
+def _specialising_runner(
+    body: Callable[..., Any],
+    make: Callable[[Callable[..., Any]], Callable[..., Any]],
+    static: list[int],
+    n_inputs: int,
+) -> Callable[..., Any]:
+    """``run(*args)``: one jitted function per distinct value of the static inputs."""
+    import jax
+
+    x64 = jax.enable_x64
+    dynamic = [i for i in range(n_inputs) if i not in static]
+    cache: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+    def specialise(values: dict[int, np.ndarray]) -> Callable[..., Any]:
+        def f(*dyn: Any) -> Any:
+            full: list[Any] = [None] * n_inputs
+            for i, v in zip(dynamic, dyn):
+                full[i] = v
+            for i, v in values.items():
+                full[i] = v
+            return body(*full)
+
+        return make(f)
+
+    def run(*args: Any) -> Any:
+        vals = {i: np.asarray(args[i]) for i in static}
+        key = tuple((v.dtype.str, v.shape, v.tobytes()) for v in vals.values())
+        jitted = cache.get(key)
+        if jitted is None:
+            if len(cache) >= MAX_SPECIALISATIONS:
+                cache.clear()
+            jitted = cache[key] = specialise({i: v.copy() for i, v in vals.items()})
+        with x64(True):
+            return jitted(*[args[i] for i in dynamic])
+
+    return run
+
+
+def static_inputs(fgraph: FunctionGraph) -> list[int]:
+    """Positions of the graph inputs JAX needs as Python values while tracing.
+
+    Rules name the inputs they need static (``rule.static_inputs(node)``: reshape
+    targets, sizes, bounds); walking back from those, through everything but
+    `Shape`/`Shape_i` (static under jit) and constants, every 0-d graph input
+    and every integer or boolean vector reached is static: the function is
+    compiled once per distinct value of those inputs. Other inputs reached stay
+    traced, and the rule raises `StaticValueError`.
+    """
+    from graft.tensor.shape import Shape, Shape_i
+
+    todo: list[Variable] = []
+    for node in fgraph.apply_nodes:
+        get = getattr(RULES.lookup(node.op), "static_inputs", None)
+        if get is not None:
+            todo.extend(node.inputs[i] for i in get(node))
+    seen: set[Variable] = set()
+    found: set[Variable] = set()
+    while todo:
+        v = todo.pop()
+        if v in seen or isinstance(v, Constant):
+            continue
+        seen.add(v)
+        owner = v.owner
+        if owner is None:
+            t = v.type
+            nd = getattr(t, "ndim", 0)
+            if nd == 0 or (nd == 1 and np.dtype(str(t.dtype)).kind in "biu"):  # type: ignore[attr-defined]
+                found.add(v)
+        elif not isinstance(owner.op, Shape | Shape_i):
+            todo.extend(owner.inputs)
+    return [i for i, v in enumerate(fgraph.inputs) if v in found]
 
 
 def _register_rules() -> None:

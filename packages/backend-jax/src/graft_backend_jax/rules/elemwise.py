@@ -22,9 +22,8 @@ from graft.tensor.fused_reduce import ElemwiseReduce
 from graft.tensor.math import Argmax
 from graft.tensor.sorting import ArgSortOp, SortOp
 from graft.tensor.special import LogSoftmax, Softmax
-
 from graft_backend_jax.linker import RULES
-from graft_backend_jax.rules.scalar import scalar_function, scalar_supported
+from graft_backend_jax.rules.scalar import has_int_pow, scalar_function, scalar_supported
 
 OWNER = "graft-backend-jax"
 Impl = Callable[..., Sequence[Any]]
@@ -36,10 +35,16 @@ def _jnp() -> Any:
     return jnp
 
 
-def _reg(*classes: type, supports: Callable[[Any], bool] | None = None) -> Any:
+def _reg(
+    *classes: type,
+    supports: Callable[[Any], bool] | None = None,
+    checks: Callable[[Apply], bool] | None = None,
+) -> Any:
     def deco(rule: Any) -> Any:
         if supports is not None:
             rule.supports = supports
+        if checks is not None:
+            rule.checks = checks
         RULES.register(*classes, rule=rule, owner=OWNER)
         return rule
 
@@ -74,7 +79,16 @@ def _broadcast_shape(node: Apply, shapes: list[tuple[int, ...]]) -> tuple[int, .
     return tuple(out)
 
 
-@_reg(Elemwise, supports=lambda op: scalar_supported(op.scalar_op))
+def _elemwise_checks(node: Apply) -> bool:
+    return has_int_pow(node.op.scalar_op, str(node.outputs[0].type.dtype))
+
+
+def _fused_checks(node: Apply) -> bool:
+    reduced = node.op.unfused(*node.inputs).owner
+    return _elemwise_checks(reduced.inputs[0].owner)
+
+
+@_reg(Elemwise, supports=lambda op: scalar_supported(op.scalar_op), checks=_elemwise_checks)
 def elemwise_rule(node: Apply) -> Impl:
     """The scalar op's JAX function on the (broadcast) arrays."""
     f = scalar_function(node.op.scalar_op, _dtypes(node.inputs), _dtypes(node.outputs))
@@ -143,7 +157,7 @@ def _fused_supported(op: Any) -> bool:
     return scalar_supported(op.map_op) and str(op.reduce_op) in _REDUCERS
 
 
-@_reg(ElemwiseReduce, supports=_fused_supported)
+@_reg(ElemwiseReduce, supports=_fused_supported, checks=_fused_checks)
 def elemwise_reduce_rule(node: Apply) -> Impl:
     """The unfused Elemwise and CAReduce in one function (XLA fuses them again)."""
     reduced = node.op.unfused(*node.inputs).owner

@@ -30,7 +30,6 @@ from graft.tensor.subtensor_advanced import (
     AdvancedSubtensor,
     AdvancedSubtensor1,
 )
-
 from graft_backend_jax.linker import (
     RULES,
     StaticValueError,
@@ -57,9 +56,29 @@ def _has_data_index(node: Apply) -> bool:
     return any(not isinstance(e, tuple) and e in (_SYM, _ARRAY) for e in idx_list)
 
 
+def _static_positions(node: Apply) -> list[int]:
+    """Input positions of slice bounds (and of masks, for reads): needed while tracing."""
+    op = node.op
+    idx_list = getattr(op, "idx_list", (_ARRAY,))
+    first = 2 if hasattr(op, "set_instead_of_inc") else 1
+    out, k = [], first
+    for e in idx_list:
+        if isinstance(e, tuple):
+            for p in e:
+                if p == _SYM:
+                    out.append(k)
+                    k += 1
+        elif e in (_SYM, _ARRAY, _MASK):
+            if e == _MASK and (first == 1 or list(idx_list) != [_MASK]):
+                out.append(k)
+            k += 1
+    return out
+
+
 def _reg(*classes: type) -> Any:
     def deco(rule: Any) -> Any:
         rule.checks = _has_data_index
+        rule.static_inputs = _static_positions
         RULES.register(*classes, rule=rule, owner=OWNER)
         return rule
 
@@ -156,7 +175,7 @@ def make_index(
                 raise IndexError(f"{op}: too many indices for an array of shape {shape}")
             out.append(_check_int(op, v, shape[axis], axis))
             axis += 1
-    return (*out, Ellipsis) if Ellipsis not in out else tuple(out)
+    return tuple(out) if any(o is Ellipsis for o in out) else (*out, Ellipsis)
 
 
 def _read(idx_list_of: Callable[[Any], Sequence[Any]]) -> Callable[[Apply], Impl]:

@@ -30,7 +30,6 @@ from graft.tensor.linalg import (
 from graft.tensor.math import Dot, MatMul
 from graft.tensor.nlinalg import QR, SVD, Eigh, Pinv
 from graft.tensor.type import TensorType
-
 from graft_backend_jax.linker import RULES, runtime_check
 
 OWNER = "graft-backend-jax"

@@ -11,10 +11,12 @@ those dtypes, as the reference backend's ufuncs do:
 - integer ``//`` and ``%`` by zero give 0 (NumPy's result; XLA's differs);
 - an integer raised to a negative integer power fails the call (a runtime check:
   NumPy raises ValueError);
-- special functions come from ``jax.scipy.special``.
+- special functions come from ``jax.scipy.special``; the few JAX has no
+  equivalent for (``gammaincinv``, ``gammainccinv``, the gradient of
+  ``gammainc``) run their SciPy function on the host through
+  ``jax.pure_callback`` (`host_scalar`).
 
-Ops JAX has no equivalent for (``gammaincinv``, ``gammainccinv``, the
-gradient of ``gammainc``) have no entry: graphs holding them are refused at
+A scalar op without an entry in `SCALAR_FUNCTIONS` makes its graph refused at
 compile time. ``Composite`` (fused elementwise graphs) is composed from its
 inner ops.
 
@@ -38,12 +40,18 @@ import graft.scalar.composite as sc
 import graft.scalar.math as sm
 import graft.scalar.special as ss
 from graft.graph.basic import Constant, io_toposort
-
 from graft_backend_jax.linker import runtime_check
 
 sg = importlib.import_module("graft.scalar.gammainc")
 
-__all__ = ["SCALAR_FUNCTIONS", "scalar_function", "scalar_supported"]
+__all__ = [
+    "SCALAR_FUNCTIONS",
+    "convert",
+    "has_int_pow",
+    "host_scalar",
+    "scalar_function",
+    "scalar_supported",
+]
 
 Builder = Callable[[Any, list[str], list[str]], Callable[..., Any]]
 
@@ -141,9 +149,26 @@ def _identity(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
     return lambda x: x
 
 
+def convert(x: Any, dt: Any) -> Any:
+    """``x.astype(dt)`` as NumPy converts: a float to a narrower or unsigned integer wraps
+    through int64 (``-1.0`` to uint8 is 255; XLA would saturate to 0).
+
+    NaN, infinities and values outside int64 are undefined in NumPy (C casts) and
+    give XLA's values.
+    """
+    dt = np.dtype(dt)
+    if x.dtype.kind != "f" or dt.kind not in "iu" or dt == np.int64:
+        return _cast(x, dt)
+    jnp = _jnp()
+    wide = x.astype(np.int64)
+    if dt == np.uint64:
+        return jnp.where(x < 0, wide.astype(np.uint64), x.astype(np.uint64))
+    return wide.astype(dt)
+
+
 @_reg(sb.Cast)
 def _cast_op(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
-    return lambda x: _cast(x, outd[0])
+    return lambda x: convert(_jnp().asarray(x), outd[0])
 
 
 @_reg(sb.IntDiv, sb.Mod)
@@ -316,7 +341,56 @@ SCALAR_FUNCTIONS[ss.TriGamma] = _float(lambda: _trigamma)
 @_reg(ss.PolyGamma)
 def _polygamma(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
     dt = outd[0]
-    return lambda n, x: _jss().polygamma(_cast(n, dt), _cast(x, dt))
+
+    def run(n: Any, x: Any) -> Any:
+        # JAX takes an integer order; SciPy gives NaN for a fractional or negative one.
+        jnp = _jnp()
+        n = jnp.asarray(n)
+        k = n.astype(np.int64)
+        ok = (k == n) & (k >= 0)
+        res = _jss().polygamma(jnp.where(ok, k, 0), _cast(jnp.asarray(x), dt))
+        return jnp.where(ok, res, jnp.full((), np.nan, dt))
+
+    return run
+
+
+def host_scalar(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
+    """A builder that runs ``op.ufunc`` (NumPy/SciPy) on the host through ``jax.pure_callback``.
+
+    For scalar ops with no JAX equivalent: the values go to the host and back
+    (on a GPU, a transfer each way), and JAX cannot differentiate through it.
+    Plugins can register it for their own scalar ops:
+    ``SCALAR_FUNCTIONS[MyScalarOp] = host_scalar``.
+    """
+    import jax
+
+    dt = np.dtype(outd[0])
+    ufunc = op.ufunc
+
+    def on_host(*xs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return np.asarray(ufunc(*xs), dtype=dt)
+
+    def run(*xs: Any) -> Any:
+        jnp = _jnp()
+        xs = tuple(jnp.asarray(x) for x in xs)
+        shape = jnp.broadcast_shapes(*[x.shape for x in xs])
+        out = jax.ShapeDtypeStruct(shape, dt)
+        return jax.pure_callback(on_host, out, *xs, vmap_method="broadcast_all")
+
+    return run
+
+
+for _cls in (sg.GammaIncInv, sg.GammaIncCInv, sg.GammaIncGrad):
+    SCALAR_FUNCTIONS[_cls] = host_scalar
+
+
+def has_int_pow(op: Any, out_dtype: str) -> bool:
+    """Whether the scalar op (or a fused graph) raises integers to powers (a runtime check)."""
+    if isinstance(op, sc.Composite):
+        inner = io_toposort(list(op.inputs), list(op.outputs))
+        return any(has_int_pow(n.op, str(n.outputs[0].type.dtype)) for n in inner)
+    return isinstance(op, sb.Pow) and np.dtype(out_dtype).kind == "i"
 
 
 # -- Composite: the fused graph, op by op ----------------------------------------------------

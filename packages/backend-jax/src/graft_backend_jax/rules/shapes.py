@@ -33,7 +33,6 @@ from graft.tensor.join import ARange, Eye, Join, MakeVector, Split
 from graft.tensor.linalg import Tri
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from graft.tensor.triangular import AllocDiag, ExtractDiag, TriIndices
-
 from graft_backend_jax.linker import RULES, is_static, runtime_check, static_int, static_ints
 
 OWNER = "graft-backend-jax"
@@ -230,6 +229,8 @@ def join_rule(node: Apply) -> Impl:
 @_reg(Split)
 def split_rule(node: Apply) -> Impl:
     """Slices of ``x`` of sizes known while tracing (they must sum to the axis' size)."""
+    import jax
+
     jnp = _jnp()
     op = node.op
 
@@ -239,8 +240,16 @@ def split_rule(node: Apply) -> Impl:
         n = x.shape[op.axis]
         if len(ss) != op.len_splits or any(s < 0 for s in ss) or sum(ss) != n:
             raise ValueError(f"{op}: split sizes {list(ss)} do not fit axis size {n}")
-        cuts = np.cumsum(ss[:-1]).tolist()
-        return tuple(jnp.split(x, cuts, axis=op.axis)) if ss else ()
+        axis = op.axis % x.ndim
+        out, start = [], 0
+        for size in ss:
+            shape = (*x.shape[:axis], size, *x.shape[axis + 1 :])
+            if size == 0:  # an empty piece as a new array (XLA mis-compiles empty slices here)
+                out.append(jnp.zeros(shape, x.dtype))
+            else:
+                out.append(jax.lax.slice_in_dim(x, start, start + size, axis=axis))
+            start += size
+        return tuple(out)
 
     return run
 
@@ -324,3 +333,13 @@ def extract_diag_rule(node: Apply) -> Impl:
     jnp = _jnp()
     op = node.op
     return lambda x: (jnp.diagonal(jnp.asarray(x), op.offset, op.axis1, op.axis2),)
+
+
+# Inputs JAX needs while tracing (see `graft_backend_jax.linker.static_inputs`).
+reshape_rule.static_inputs = lambda node: [1]
+alloc_rule.static_inputs = lambda node: range(1, len(node.inputs))
+broadcast_to_rule.static_inputs = lambda node: range(1, len(node.inputs))
+split_rule.static_inputs = lambda node: [1]
+arange_rule.static_inputs = lambda node: [0, 1, 2]
+eye_rule.static_inputs = lambda node: [0, 1, 2]
+tri_indices_rule.static_inputs = lambda node: [0, 1, 2]
