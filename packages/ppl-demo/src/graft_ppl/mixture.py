@@ -81,7 +81,9 @@ class MeasurableIndexMixture(MeasurableOp):
         return [input_shapes[1]]
 
     def __str__(self) -> str:
-        return f"MeasurableIndexMixture{{marginal={self.marginal}, elementwise={self.elementwise}}}"
+        return (
+            f"MeasurableIndexMixture{{marginal={self.marginal}, elementwise={self.elementwise}}}"
+        )
 
 
 def _unvalued(fgraph: Any, v: Variable) -> bool:
