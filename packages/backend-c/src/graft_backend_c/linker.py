@@ -42,11 +42,11 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from graft.graph.basic import Variable
+from graft.graph.basic import Apply, Variable
 from graft.link.codegen import (
     BackendFallbackWarning,
     CodegenLinker,
@@ -56,6 +56,9 @@ from graft.link.codegen import (
     perform_segment,
 )
 from graft.link.dispatch import RuleTable
+
+if TYPE_CHECKING:
+    from graft.graph.fg import FunctionGraph
 
 __all__ = ["RULES", "CLinker"]
 
@@ -92,8 +95,8 @@ class CLinker(CodegenLinker):
         out = [prelude(toolchain().mvec)]
         out.extend(f"static PyObject *{g} = NULL;" for g in em.globals)
         out.append("")
-        for seg in segments:
-            out.extend(_segment_source(seg, names))
+        for k, seg in enumerate(segments):
+            out.extend(_segment_source(seg, names, k))
         out.extend(_init_source(list(em.globals), segments))
         return "\n".join(out) + "\n"
 
@@ -113,8 +116,28 @@ class CLinker(CodegenLinker):
         )
         # Importing SciPy's BLAS costs ~0.1-0.2 s: only for modules that call gemm.
         uses_blas = "graft_dgemm(&" in source or "graft_sgemm(&" in source
-        module._graft_init(init_values, *(_blas_capsules() if uses_blas else (None, None)))
+        blas = _blas_capsules() if uses_blas else (None, None)
+        replays = tuple(_replayer(seg) for seg in segments)
+        module._graft_init(init_values, *blas, replays)
         return [getattr(module, seg.entry) for seg in segments]
+
+    def _driver(
+        self,
+        fgraph: FunctionGraph,
+        plan: list[Segment | Apply],
+        segments: list[Segment],
+        fns: list[Any],
+    ) -> Any:
+        # One compiled segment returning exactly the graph's outputs: the C function is
+        # the whole call path (it returns a new list; its errors replay in C, below).
+        if (
+            len(plan) == 1
+            and segments
+            and segments[0].results == list(fgraph.outputs)
+            and type(fns[0]).__name__ == "builtin_function_or_method"
+        ):
+            return fns[0]
+        return super()._driver(fgraph, plan, segments, fns)
 
     def _compile_failed(self, seg: Segment, exc: Exception) -> Any:
         from graft.configparser import config
@@ -146,7 +169,20 @@ def _code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def _segment_source(seg: Segment, names: dict[Variable, str]) -> list[str]:
+def _replayer(seg: Segment) -> Any:
+    """What a failing segment calls with its exception and arguments: the nodes' own
+    ``perform`` raises the error that names the Op, the shapes and the user's line; if
+    they all run, the compiled code's error stands, with a note saying so."""
+    run = perform_segment(seg)
+
+    def replay(exc: BaseException, *args: Any) -> None:
+        run(*args)
+        exc.add_note("(graft: the compiled code raised where the Ops' own perform did not)")
+
+    return replay
+
+
+def _segment_source(seg: Segment, names: dict[Variable, str], index: int) -> list[str]:
     from graft.tensor.type import TensorType
     from graft_backend_c.rules.scalar import CTYPES, typenum
 
@@ -177,10 +213,14 @@ def _segment_source(seg: Segment, names: dict[Variable, str]) -> list[str]:
         out.append("    }")
     results = [names[v] for v in seg.results]
     if results:
-        out.append(f"    res = PyTuple_Pack({len(results)}, {', '.join(results)});")
+        out.append(f"    res = PyList_New({len(results)});")
+        out.append("    if (res == NULL) goto fail;")
+        for j, r in enumerate(results):
+            out.append(f"    PyList_SET_ITEM(res, {j}, Py_NewRef({r}));")
     else:
-        out.append("    res = PyTuple_New(0);")
+        out.append("    res = PyList_New(0);")
     out.append("fail:")
+    out.append(f"    if (res == NULL) graft_replay({index}, args, nargs);")
     out.extend(f"    Py_XDECREF({v});" for v in local)
     out.append("    return res;")
     out.append("}")
@@ -191,7 +231,7 @@ def _segment_source(seg: Segment, names: dict[Variable, str]) -> list[str]:
 def _init_source(globals_: list[str], segments: list[Segment]) -> list[str]:
     out = [
         "static PyObject *graft_init(PyObject *self, PyObject *const *args, Py_ssize_t n) {",
-        "    if (n != 3 || !PyTuple_Check(args[0]) "
+        "    if (n != 4 || !PyTuple_Check(args[0]) || !PyTuple_Check(args[3]) "
         f"|| PyTuple_GET_SIZE(args[0]) != {len(globals_)}) {{",
         '        PyErr_SetString(PyExc_TypeError, "graft C module: bad initialisation");',
         "        return NULL;",
@@ -207,6 +247,7 @@ def _init_source(globals_: list[str], segments: list[Segment]) -> list[str]:
         )
         out.append(f"        if ({slot} == NULL) return NULL;")
         out.append("    }")
+    out.append("    Py_XSETREF(graft_replays, Py_NewRef(args[3]));")
     out.append("    Py_RETURN_NONE;")
     out.append("}")
     out.append("")

@@ -145,6 +145,31 @@ static int graft_int_of(PyObject *o, npy_int64 *out) {
     return 0;
 }
 
+/* A failed segment: run the replay callable of segment k (its nodes' own perform) with
+   the exception and the arguments. Its error, which names the Op, the shapes and the
+   user's line, replaces the compiled code's; if it returns, the original error stands. */
+static PyObject *graft_replays = NULL;
+static void graft_replay(int k, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *t, *v, *tb;
+    if (graft_replays == NULL || !PyErr_Occurred() || k >= PyTuple_GET_SIZE(graft_replays))
+        return;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb != NULL && v != NULL) PyException_SetTraceback(v, tb);
+    PyObject **call = v ? PyMem_Malloc((nargs + 1) * sizeof(PyObject *)) : NULL;
+    if (call == NULL) { PyErr_Restore(t, v, tb); return; }
+    call[0] = v;
+    for (Py_ssize_t i = 0; i < nargs; i++) call[i + 1] = args[i];
+    PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(graft_replays, k), call, nargs + 1, NULL);
+    PyMem_Free(call);
+    if (r == NULL) {  /* the replay's own, named error */
+        Py_XDECREF(t); Py_XDECREF(v); Py_XDECREF(tb);
+        return;
+    }
+    Py_DECREF(r);
+    PyErr_Restore(t, v, tb);
+}
+
 /* Truth of a 0-d bool/int array. */
 static int graft_truth(PyObject *o) { return PyObject_IsTrue(o); }
 """
