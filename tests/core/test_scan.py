@@ -334,6 +334,12 @@ def test_random_streams_inside_the_loop():
     np.testing.assert_array_equal(walk(5)[0](0.5), a)  # a seed reproduces the draws
     with pytest.raises(NotImplementedError, match="random"):
         gt.grad(steps[-1], mu)
+    # Without the updates passed, the stream's default update still advances it.
+    _, steps2, mu2 = walk(5)
+    g = graft.function([mu2], steps2)
+    c, d = g(0.5), g(0.5)
+    np.testing.assert_array_equal(c, a)
+    assert not np.allclose(c, d)
 
 
 def test_ifelse_in_the_body_is_lazy_per_step():

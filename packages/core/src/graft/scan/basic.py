@@ -177,6 +177,7 @@ def scan(
     from graft.compile.sharedvalue import SharedVariable
 
     inside = list(ancestors([*outputs, *updates.values()], blockers=args))
+    drawn_inside: list[Any] = []
     inside_nodes = {v.owner for v in inside if v.owner is not None}
     for v in inside:
         if isinstance(v, SharedVariable) and v not in updates and v.default_update is not None:
@@ -184,6 +185,7 @@ def scan(
             upd_nodes = {a.owner for a in ancestors([v.default_update]) if a.owner is not None}
             if upd_nodes & inside_nodes:
                 updates[v] = v.default_update
+                drawn_inside.append(v)
     upd_targets = list(updates)
     upd_inner: list[Variable] = []
     upd_outs: list[Variable] = []
@@ -229,6 +231,9 @@ def scan(
         if name:
             r.name = name
     new_updates = dict(zip(upd_targets, upd_res))
+    for v in drawn_inside:
+        # Its default update pointed into the loop body; outside, it is the loop's last value.
+        v.default_update = new_updates[v]
     out: Any = results[0] if len(results) == 1 else results
     if return_updates:
         return out, new_updates
