@@ -140,7 +140,7 @@ class LogDensity:
     ) -> None:
         self.ndim = ndim
         self.py_fn = py_fn
-        self.jit_fn = jit_fn
+        self._jit_fn = jit_fn
         self.layout = layout
         self.initial = initial
         self.constrained = constrained
@@ -148,7 +148,21 @@ class LogDensity:
         self.model = model
         self.c_layout = c_layout or []
         self.graft_fn = graft_fn
+        #: Names of the sampled variables (the model's names, not the value variables').
+        self.var_names = [name for name, *_ in layout]
         self.empty_c = np.zeros(sum(b - a for _, _, a, b in self.c_layout))
+        #: (x, c, logp graph) for models: what Laplace and ADVI differentiate further.
+        self.graph: tuple[Variable, Variable, Variable] | None = None
+        #: Free variables and deterministics as graphs of (x, c), for models.
+        self.rv_graphs: dict[Variable, Any] = {}
+
+    @property
+    def jit_fn(self) -> Any:
+        """The kernel's log-density function, built on first use (Laplace and ADVI do
+        not need it)."""
+        if self._jit_fn is None:
+            self._jit_fn = _jit_of(self.graft_fn, self.py_fn)
+        return self._jit_fn
 
     # -- constructors ----------------------------------------------------------
 
@@ -181,7 +195,7 @@ class LogDensity:
         return cls(
             n,
             py_fn,
-            _jit_of(None, py_fn),
+            None,
             [("x", (n,), 0, n)],
             x0,
             lambda x, c: {"x": np.array(x)},
@@ -240,6 +254,7 @@ class LogDensity:
         outs = [
             clone_replace(gt.as_tensor_variable(g), {**reps, **c_reps}) for g in graphs.values()
         ]
+        rv_graphs = dict(zip(graphs, outs))
         post_fn = graft.function([x, c], outs, mode="FAST_RUN", on_unused_input="ignore")
 
         def constrained(xv: np.ndarray, cv: np.ndarray) -> dict[str, np.ndarray]:
@@ -248,5 +263,7 @@ class LogDensity:
         observed = {str(rv.name): np.asarray(d.eval()) for rv, d in model.rvs_to_data.items()}
         initial = np.zeros(n)
         ld = cls(n, py_fn, None, layout, initial, constrained, observed, model, c_layout, fn)
-        ld.jit_fn = _jit_of(fn, py_fn)
+        ld.graph = (x, c, lp)
+        ld.var_names = [str(rv.name) for rv in sampled]
+        ld.rv_graphs = rv_graphs
         return ld

@@ -124,9 +124,10 @@ class _Chain:
                 if self.gibbs is not None:
                     c = self.gibbs.step(x, c, self.rng)
                     cs[pos] = c
-                    if n:  # the density changed with c: refresh the state's lp and gradient
-                        lp, g = ld.py_fn(x, c)
-                        g = np.ascontiguousarray(g, dtype=np.float64)
+                    # The density changed with c: refresh the state's lp and gradient.
+                    lp, g = ld.py_fn(x, c)
+                    g = np.ascontiguousarray(g, dtype=np.float64)
+                    stats[pos, 6] = lp
                 pos += k
                 div = int(stats[pos - k : pos, 0].sum()) if pos > cfg.tune else 0
                 progress.advance(self.index, k, div)
@@ -248,7 +249,7 @@ def sample(
         jitter=jitter,
         chunk=50,
     )
-    samplers = {name: "NUTS" for name, *_ in ld.layout}
+    samplers = {name: "NUTS" for name in ld.var_names}
     if gibbs is not None:
         samplers.update(gibbs.samplers)
         if progressbar:
