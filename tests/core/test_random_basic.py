@@ -224,6 +224,21 @@ def test_gt_random_namespace():
             r"RandomState objects are not supported",
         ),
         (lambda: gr.gamma(1.0, rate=2.0, scale=0.5), ValueError, r"either rate or scale"),
+        (
+            lambda: gr.binomial(10.0, 0.5),
+            TypeError,
+            r"binomial: parameter 'n' must have an integer",
+        ),
+        (
+            lambda: gr.betabinomial(np.uint64(3), 1.0, 1.0),
+            TypeError,
+            r"betabinomial: parameter 'n'",
+        ),
+        (
+            lambda: gr.multinomial(gt.dscalar(), [0.5, 0.5]),
+            TypeError,
+            r"multinomial: parameter 'n'",
+        ),
         (lambda: gr.gamma(1.0, rate="x"), TypeError, r"gamma: parameter 'rate'"),
         (lambda: gr.multivariate_normal([0.0], [[1.0]], method="qr"), ValueError, r"method"),
         (lambda: gr.RandomStream(0).normal(rng=_rng()), TypeError, r"do not pass rng"),

@@ -200,3 +200,39 @@ def test_functions_with_random_state_pickle():
     g = pickle.loads(pickle.dumps(f))
     # The copy carries the state at pickling time and advances on its own.
     np.testing.assert_array_equal(f(), g())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: np.random.default_rng(3),
+        lambda: np.random.Generator(np.random.MT19937(3)),
+        lambda: np.random.Generator(np.random.Philox(3)),
+        lambda: np.random.Generator(np.random.SFC64(3)),
+        lambda: np.random.Generator(np.random.PCG64DXSM(3)),
+    ],
+)
+def test_copy_generator_is_an_independent_exact_copy(make):
+    from graft.tensor.random.type import copy_generator
+
+    gen = make()
+    gen.normal(size=5)
+    gen.spawn(2)
+    dup = copy_generator(gen)
+    assert dup is not gen and dup.bit_generator is not gen.bit_generator
+    assert type(dup.bit_generator) is type(gen.bit_generator)
+    # Same stream, same children (the spawn counter is copied, not shared).
+    assert dup.spawn(1)[0].random() == gen.spawn(1)[0].random()
+    np.testing.assert_array_equal(dup.normal(size=4), gen.normal(size=4))
+    dup.random(10)
+    assert not gr.random_generator_type.values_eq(dup, gen)
+
+
+def test_copy_generator_of_a_state_only_generator():
+    from graft.tensor.random.type import copy_generator
+
+    bg = np.random.PCG64()
+    bg.state = np.random.PCG64(4).state
+    gen = np.random.Generator(bg)
+    dup = copy_generator(gen)
+    assert dup.random() == gen.random()

@@ -12,6 +12,7 @@ from graft_backend_numba.rules import (  # registration
     indexing,
     linalg,
     ops,
+    random,
     scalar,
     scan,
 )

@@ -272,6 +272,7 @@ class BinomialRV(RandomVariable):
     name = "binomial"
     ndims_params = (0, 0)
     dtype = "int64"
+    integer_params = (0,)
     param_names = ("n", "p")
 
 
@@ -281,6 +282,7 @@ class BetaBinomialRV(RandomVariable):
     name = "betabinomial"
     ndims_params = (0, 0, 0)
     dtype = "int64"
+    integer_params = (0,)
     param_names = ("n", "a", "b")
 
     def rng_fn(self, rng: np.random.Generator, *args: Any) -> Any:
@@ -394,6 +396,7 @@ class MultinomialRV(RandomVariable):
     ndim_supp = 1
     ndims_params = (0, 1)
     dtype = "int64"
+    integer_params = (0,)
     param_names = ("n", "p")
     supp_shape_param = (1, -1)
 

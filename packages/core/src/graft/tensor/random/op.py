@@ -36,6 +36,7 @@ from graft.tensor.basic import as_tensor_variable, constant
 from graft.tensor.random.type import (
     RandomGeneratorSharedVariable,
     RandomGeneratorType,
+    copy_generator,
     random_generator_type,
 )
 from graft.tensor.type import TensorType, _norm_dtype
@@ -91,6 +92,8 @@ class RandomVariable(Op):
     ndims_params: tuple[int, ...] = ()
     dtype: str = "floatX"
     param_names: tuple[str, ...] = ()
+    #: Parameters that must be integers (NumPy refuses to cast floats there).
+    integer_params: tuple[int, ...] = ()
     #: For ``ndim_supp == 1``: (parameter index, axis) whose size is the support size.
     supp_shape_param: tuple[int, int] = (0, -1)
 
@@ -148,6 +151,12 @@ class RandomVariable(Op):
             if np.dtype(vt.dtype).kind not in "biuf":
                 raise TypeError(
                     f"{what} must have a real numeric dtype (bool, int or float), got {vt.dtype}"
+                )
+            if i in self.integer_params and (
+                np.dtype(vt.dtype).kind not in "biu" or vt.dtype == "uint64"
+            ):
+                raise TypeError(
+                    f"{what} must have an integer dtype (int64 at most), got {vt.dtype}"
                 )
             if vt.ndim < nd:
                 raise ValueError(
@@ -347,7 +356,7 @@ class RandomVariable(Op):
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         rng, size, *params = inputs
         if not self.inplace:
-            rng = copy.deepcopy(rng)
+            rng = copy_generator(rng)
         if len(size):
             shape = tuple(int(s) for s in size)
         else:

@@ -8,6 +8,7 @@ its draw. ``graft.shared(np.random.default_rng(seed))`` gives a
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from graft.graph.type import Type
 
 __all__ = [
     "RandomGeneratorConstant",
+    "copy_generator",
     "RandomGeneratorSharedVariable",
     "RandomGeneratorType",
     "RandomGeneratorVariable",
@@ -99,6 +101,43 @@ def _state_eq(a: Any, b: Any) -> bool:
         elif x != y:
             return False
     return True
+
+
+#: Bit generators whose state is all of them (besides the seed sequence): `copy_generator`
+#: rebuilds those directly, several times faster than ``copy.deepcopy``.
+_PLAIN_BIT_GENERATORS = tuple(
+    getattr(np.random, n)
+    for n in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+    if hasattr(np.random, n)
+)
+
+
+def copy_generator(gen: np.random.Generator) -> np.random.Generator:
+    """An independent copy of ``gen``: same state, same seed sequence (spawn counter included).
+
+    Example::
+
+        g = np.random.default_rng(0)
+        h = copy_generator(g)
+        assert h.normal() == g.normal()
+    """
+    bg = gen.bit_generator
+    ss = getattr(bg, "seed_seq", None)
+    if (
+        type(gen) is np.random.Generator
+        and type(bg) in _PLAIN_BIT_GENERATORS
+        and (type(ss) is np.random.SeedSequence)
+    ):
+        ss2 = np.random.SeedSequence(
+            ss.entropy,
+            spawn_key=ss.spawn_key,
+            pool_size=ss.pool_size,
+            n_children_spawned=ss.n_children_spawned,
+        )
+        new = type(bg)(ss2)
+        new.state = bg.state
+        return np.random.Generator(new)
+    return copy.deepcopy(gen)
 
 
 #: The rng type; call it (``random_generator_type("rng")``) for a symbolic rng.
