@@ -36,7 +36,7 @@ def fp_errors_ignored() -> bool:
             with np.errstate(all="ignore"):
                 res = ufunc(*inputs)
     """
-    return getattr(_state, "on", False)  # type: ignore[no-any-return]
+    return getattr(_state, "on", False)
 
 
 def quietly(fn: Callable[..., Any], *args: Any) -> Any:

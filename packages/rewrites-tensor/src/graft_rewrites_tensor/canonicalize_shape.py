@@ -167,7 +167,7 @@ def _elemwise_size(node: Apply, d: int) -> Variable | None:
         if k == d:
             entry = got[0]
     assert entry is not None
-    return shape_checks(entry, *pairs)  # type: ignore[no-any-return]
+    return shape_checks(entry, *pairs)
 
 
 @node_rewriter([Subtensor])

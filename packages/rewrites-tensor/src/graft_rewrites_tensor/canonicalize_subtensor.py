@@ -130,7 +130,7 @@ def _build(x: Variable, entries: list[Any]) -> Variable:
             idx.append(part(e))
     while len(idx) > 1 and idx[-1] == (None, None, None):
         idx.pop()
-    return Subtensor(idx)(x, *inputs)  # type: ignore[no-any-return]
+    return Subtensor(idx)(x, *inputs)
 
 
 def _dim(x: Variable, i: int) -> Dim:

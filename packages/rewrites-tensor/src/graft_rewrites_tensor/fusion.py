@@ -219,7 +219,7 @@ class _Grouper:
         for out in node.outputs:
             for c, _ in self.fgraph.clients[out]:
                 if c != "output" and self.gid(c) != g:
-                    grp.exits.append(c)  # type: ignore[arg-type]
+                    grp.exits.append(c)
         for v in node.inputs:
             if v.owner is not None:
                 grp.entries.append(v.owner)
@@ -310,13 +310,13 @@ class _Grouper:
                         continue
                     if self.gid(c) == g:
                         return True
-                    if index[c] > top:  # type: ignore[index]
+                    if index[c] > top:
                         continue
                     if len(seen) >= self.budget:
                         self.nb_budget_hit += 1
                         return True  # unsure: refuse
-                    seen.add(c)  # type: ignore[arg-type]
-                    stack.append(c)  # type: ignore[arg-type]
+                    seen.add(c)
+                    stack.append(c)
         no.update(seen)
         return False
 
@@ -345,7 +345,7 @@ def _group_cycle(
             for o in n.outputs:
                 for c, _ in clients[o]:
                     if c != "output":
-                        t = qid[c]  # type: ignore[index]
+                        t = qid[c]
                         if t != q:
                             out.append(t)
         return out
@@ -491,9 +491,7 @@ class FusionOptimizer(GraphRewriter):
                     continue
                 old, new = built
                 try:
-                    fgraph.replace_all_validate(  # type: ignore[attr-defined]
-                        list(zip(old, new)), reason="elemwise_fusion"
-                    )
+                    fgraph.replace_all_validate(list(zip(old, new)), reason="elemwise_fusion")
                 except (InconsistencyError, TypeError, ValueError):
                     nb_inconsistency += 1
                     continue

@@ -114,11 +114,11 @@ class _InplaceRewriter(GraphRewriter):
         prof = InplaceProfile(self.name or type(self).__name__)
         t0 = time.perf_counter()
         v0 = getattr(fgraph, "validate_time", 0.0)
-        dh: DestroyHandler = fgraph.destroy_handler  # type: ignore[attr-defined]
+        dh: DestroyHandler = fgraph.destroy_handler
         nodes = fgraph.apply_nodes
         batch_size = self.batch_size or max(64, len(nodes) // 8)
         batch: list[tuple[Apply, Op]] = []
-        start = fgraph.checkpoint()  # type: ignore[attr-defined]
+        start = fgraph.checkpoint()
         for node in fgraph.toposort():
             if node not in nodes:
                 continue
@@ -133,13 +133,13 @@ class _InplaceRewriter(GraphRewriter):
                 refused = False
                 op = self.inplace_op(node, idxs)
                 new = self._replacement(node, op)
-                chk = fgraph.checkpoint()  # type: ignore[attr-defined]
+                chk = fgraph.checkpoint()
                 fgraph.replace_all(list(zip(node.outputs, new.outputs)), reason=self.name)
                 tv = time.perf_counter()
                 try:
                     dh.validate(fgraph)
                 except InconsistencyError:
-                    fgraph.revert(chk)  # type: ignore[attr-defined]
+                    fgraph.revert(chk)
                     prof.rejected += 1
                     continue
                 finally:
@@ -150,7 +150,7 @@ class _InplaceRewriter(GraphRewriter):
             if len(batch) >= batch_size:
                 self._finish_batch(fgraph, start, batch, prof)
                 batch = []
-                start = fgraph.checkpoint()  # type: ignore[attr-defined]
+                start = fgraph.checkpoint()
         self._finish_batch(fgraph, start, batch, prof)
         prof.time = time.perf_counter() - t0
         prof.validate_time += getattr(fgraph, "validate_time", 0.0) - v0
@@ -167,14 +167,14 @@ class _InplaceRewriter(GraphRewriter):
             return
         prof.batches += 1
         try:
-            fgraph.validate()  # type: ignore[attr-defined]
+            fgraph.validate()
         except InconsistencyError:
-            fgraph.revert(start)  # type: ignore[attr-defined]
+            fgraph.revert(start)
             prof.redone += 1
             for node, op in batch:  # the reverted graph holds these nodes again
                 new = self._replacement(node, op)
                 try:
-                    fgraph.replace_all_validate(  # type: ignore[attr-defined]
+                    fgraph.replace_all_validate(
                         list(zip(node.outputs, new.outputs)), reason=self.name
                     )
                 except InconsistencyError:

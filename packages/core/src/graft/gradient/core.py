@@ -61,7 +61,7 @@ def _zeros_like(v: Variable, dtype: str | None = None) -> Variable:
         return sconstant(0, dtype)
     maker = getattr(v, "zeros_like", None)
     if maker is not None:
-        return maker()  # type: ignore[no-any-return]
+        return maker()
     return disconnected_type()
 
 
@@ -76,7 +76,7 @@ def _static_zeros(v: Variable) -> Variable | None:
     dtype = _dtype(v)
     if dtype is None or dtype in _DISCRETE:
         dtype = _float_x()
-    return alloc(constant(0, dtype=dtype), *(int(s) for s in vt.shape if s is not None))  # type: ignore[no-any-return]
+    return alloc(constant(0, dtype=dtype), *(int(s) for s in vt.shape if s is not None))
 
 
 def _discrete_zero(w: Variable, g: Variable) -> Variable:
@@ -109,12 +109,12 @@ def _ones_seed(cost: Variable) -> Variable:
 def _as_type_family(v: Variable, g: Variable) -> Variable:
     """``g`` moved to ``v``'s layer: a 0-d tensor for a scalar variable and vice versa."""
     if isinstance(v.type, TensorType) and isinstance(g.type, ScalarType):
-        return tensor_from_scalar(g)  # type: ignore[no-any-return]
+        return tensor_from_scalar(g)
     if isinstance(v.type, ScalarType) and isinstance(g.type, TensorType):
         if g.type.ndim != 0:
             raise ValueError(f"the gradient of the scalar {v} is a {g.type.ndim}-d tensor {g}")
 
-        return scalar_from_tensor(g)  # type: ignore[no-any-return]
+        return scalar_from_tensor(g)
     return g
 
 
@@ -132,7 +132,7 @@ def _match_dtype(v: Variable, g: Variable) -> Variable:
     g = _as_type_family(v, g)
     dv = _dtype(v)
     if dv in _CONTINUOUS and _dtype(g) is not None and _dtype(g) != dv:
-        return _cast(g, dv)  # type: ignore[arg-type]
+        return _cast(g, dv)
     return g
 
 
@@ -146,7 +146,7 @@ def _sum_terms(v: Variable, terms: list[Variable]) -> Variable:
     elif isinstance(v.type, ScalarType):
         total = sadd(*[_as_type_family(v, t) for t in terms])
     else:
-        add: Any = tmath.add  # type: ignore[attr-defined]  # generated per scalar op
+        add: Any = tmath.add  # generated per scalar op
         total = add(*[_as_type_family(v, t) for t in terms])
     return _match_dtype(v, total)
 

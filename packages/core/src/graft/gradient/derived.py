@@ -185,7 +185,7 @@ def _rop_by_lop(
         if _is_disconnected(vjp):
             continue
         if _is_null(vjp):
-            why = vjp.type.why_null  # type: ignore[attr-defined]
+            why = vjp.type.why_null
             raise NullTypeGradError(f"Rop: the derivative w.r.t. {w} is undefined: {why}")
         ev = _match_dtype(vjp, ev)
         known[vjp] = _add_grads(vjp, known[vjp], ev) if vjp in known else ev
@@ -312,7 +312,7 @@ def _vectorized_jacobian(
     rows = vectorize_graph(list(gs), replace={cot: eye(n, dtype=et.dtype)})
     for w, r in zip(ws, rows):
         wsz = _sizes_of(w)
-        if r.type.ndim == len(wsz):  # type: ignore[attr-defined]
+        if r.type.ndim == len(wsz):
             # Not a function of the cotangent (a zero): the same row n times.
             r = alloc(r, n, *wsz)
         out.append(reshape(r, [*sizes, *wsz]))

@@ -51,7 +51,7 @@ class _GradientIdentity(Op):
         return list(input_shapes)
 
     def R_op(self, inputs: Sequence[Variable], eval_points: Sequence[Variable]) -> list[Variable]:
-        return [_zeros_like(inputs[0]) if eval_points[0] is not None else None]  # type: ignore[list-item]
+        return [_zeros_like(inputs[0]) if eval_points[0] is not None else None]
 
 
 class ConsiderConstant(_GradientIdentity):
@@ -134,7 +134,7 @@ def consider_constant(x: Any) -> Variable:
         y = consider_constant(x) * x
         grad(y.sum(), x)    # x, not 2 * x
     """
-    return _consider_constant(x)  # type: ignore[no-any-return]
+    return _consider_constant(x)
 
 
 def zero_grad(x: Any) -> Variable:
@@ -144,7 +144,7 @@ def zero_grad(x: Any) -> Variable:
 
         grad((zero_grad(x) * x).sum(), x)   # x
     """
-    return _zero_grad(x)  # type: ignore[no-any-return]
+    return _zero_grad(x)
 
 
 def disconnected_grad(x: Any) -> Variable:
@@ -155,7 +155,7 @@ def disconnected_grad(x: Any) -> Variable:
         y = disconnected_grad(x) * x
         grad(y.sum(), x)    # x; grad((disconnected_grad(x) * 2).sum(), x) raises
     """
-    return _disconnected_grad(x)  # type: ignore[no-any-return]
+    return _disconnected_grad(x)
 
 
 # ---------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def _like_grad(g: Any, gz: Variable) -> Variable:
     dt = _dtype(gz)
     if dt in _CONTINUOUS and _dtype(g) != dt:
         return cast(g, dt)
-    return g  # type: ignore[no-any-return]
+    return g
 
 
 class _GradTransform(Op):
@@ -290,7 +290,7 @@ def grad_clip(x: Any, lower: Any, upper: Any) -> Variable:
     lv, hv = _const_value(lo), _const_value(hi)
     if lv is not None and hv is not None and lv > hv:
         raise ValueError(f"grad_clip: lower bound {lv} is greater than upper bound {hv}")
-    return _grad_clip(x, lo, hi)  # type: ignore[no-any-return]
+    return _grad_clip(x, lo, hi)
 
 
 def grad_scale(x: Any, multiplier: Any) -> Variable:
@@ -303,4 +303,4 @@ def grad_scale(x: Any, multiplier: Any) -> Variable:
         x = gt.dscalar("x")
         g = grad(grad_scale(x, 2.0) ** 2, x)   # 2 * (2 * x)
     """
-    return _grad_scale(x, multiplier)  # type: ignore[no-any-return]
+    return _grad_scale(x, multiplier)

@@ -125,14 +125,14 @@ class DestroyHandler(Feature):
             raise ValueError("this DestroyHandler is already attached to another graph")
         self.fgraph = fgraph
         self._reset()
-        fgraph.destroy_handler = self  # type: ignore[attr-defined]
-        fgraph.destroyers = self.destroyers_of  # type: ignore[attr-defined]
+        fgraph.destroy_handler = self
+        fgraph.destroyers = self.destroyers_of
         for node in io_toposort(fgraph.inputs, fgraph.outputs):
             self.on_import(fgraph, node, "on_attach")
 
     def on_detach(self, fgraph: FunctionGraph) -> None:
-        del fgraph.destroy_handler  # type: ignore[attr-defined]
-        del fgraph.destroyers  # type: ignore[attr-defined]
+        del fgraph.destroy_handler
+        del fgraph.destroyers
         self.fgraph = None
         self._reset()
 
@@ -297,7 +297,7 @@ class DestroyHandler(Feature):
                         if j not in idxs and not self._tolerated(node, idxs, j):
                             return f"{node} also reads {_name(v)} as input {j}"
                     else:
-                        targets.add(c)  # type: ignore[arg-type]
+                        targets.add(c)
         lv = self.level.get(node, 0)
         targets = {t for t in targets if self.level.get(t, 0) >= lv}
         if targets:
@@ -352,10 +352,10 @@ class DestroyHandler(Feature):
             v = stack.pop()
             self.root[v] = new_root
             for c, j in fgraph.clients.get(v, ()):
-                d = self.destroyed.get(c) if c != "output" else None  # type: ignore[call-overload]
+                d = self.destroyed.get(c) if c != "output" else None
                 if d is not None and j in d:
-                    self._uncount(c, j)  # type: ignore[arg-type]
-                    self._count(c, j, new_root)  # type: ignore[arg-type]
+                    self._uncount(c, j)
+                    self._count(c, j, new_root)
             stack.extend(self.views.get(v, ()))
         self._dirty[new_root] = None
 
@@ -372,7 +372,7 @@ class DestroyHandler(Feature):
         for v in cls:
             for c, _ in fgraph.clients.get(v, ()):
                 if c != "output":
-                    seen[c] = None  # type: ignore[index]
+                    seen[c] = None
         return list(seen)
 
     def _protected(self, fgraph: FunctionGraph, var: Variable) -> bool:
@@ -475,7 +475,7 @@ class DestroyHandler(Feature):
         for out in x.outputs:
             for c, _ in clients.get(out, ()):
                 if c != "output":
-                    yield c  # type: ignore[misc]
+                    yield c
         rd = self.root_destroyers
         if rd:
             for inp in x.inputs:

@@ -88,12 +88,12 @@ class History(Feature):
         if hasattr(fgraph, "checkpoint") or hasattr(fgraph, "revert"):
             raise AlreadyThere("a History is already attached")
         self.history[fgraph] = []
-        fgraph.checkpoint = lambda: len(self.history[fgraph] or ())  # type: ignore[attr-defined]
-        fgraph.revert = lambda chk: self.revert(fgraph, chk)  # type: ignore[attr-defined]
+        fgraph.checkpoint = lambda: len(self.history[fgraph] or ())
+        fgraph.revert = lambda chk: self.revert(fgraph, chk)
 
     def on_detach(self, fgraph: FunctionGraph) -> None:
-        del fgraph.checkpoint  # type: ignore[attr-defined]
-        del fgraph.revert  # type: ignore[attr-defined]
+        del fgraph.checkpoint
+        del fgraph.revert
         del self.history[fgraph]
 
     def on_change_input(
@@ -134,21 +134,21 @@ class Validator(Feature):
         for attr in ("validate", "consistent", "validate_time"):
             if hasattr(fgraph, attr):
                 raise AlreadyThere("a Validator is already attached")
-        fgraph.validate = lambda: self.validate_(fgraph)  # type: ignore[attr-defined]
-        fgraph.consistent = lambda: self.consistent_(fgraph)  # type: ignore[attr-defined]
-        fgraph.validate_time = 0.0  # type: ignore[attr-defined]
+        fgraph.validate = lambda: self.validate_(fgraph)
+        fgraph.consistent = lambda: self.consistent_(fgraph)
+        fgraph.validate_time = 0.0
 
     def on_detach(self, fgraph: FunctionGraph) -> None:
-        del fgraph.validate  # type: ignore[attr-defined]
-        del fgraph.consistent  # type: ignore[attr-defined]
-        del fgraph.validate_time  # type: ignore[attr-defined]
+        del fgraph.validate
+        del fgraph.consistent
+        del fgraph.validate_time
 
     def validate_(self, fgraph: FunctionGraph) -> bool:
         t0 = time.perf_counter()
         try:
             fgraph.execute_callbacks("validate")
         finally:
-            fgraph.validate_time += time.perf_counter() - t0  # type: ignore[attr-defined]
+            fgraph.validate_time += time.perf_counter() - t0
         return True
 
     def consistent_(self, fgraph: FunctionGraph) -> bool:
@@ -178,27 +178,23 @@ class ReplaceValidate(History, Validator):
             self._own_validator = False
         else:
             self._own_validator = True
-        fgraph.replace_validate = (  # type: ignore[attr-defined]
-            lambda r, new_r, reason=None, **kw: self.replace_validate(
-                fgraph, r, new_r, reason, **kw
-            )
+        fgraph.replace_validate = lambda r, new_r, reason=None, **kw: self.replace_validate(
+            fgraph, r, new_r, reason, **kw
         )
-        fgraph.replace_all_validate = (  # type: ignore[attr-defined]
-            lambda repls, reason=None, **kw: self.replace_all_validate(fgraph, repls, reason, **kw)
+        fgraph.replace_all_validate = lambda repls, reason=None, **kw: self.replace_all_validate(
+            fgraph, repls, reason, **kw
         )
-        fgraph.replace_all_validate_remove = (  # type: ignore[attr-defined]
-            lambda repls, remove, reason=None, **kw: self.replace_all_validate_remove(
-                fgraph, repls, remove, reason, **kw
-            )
+        fgraph.replace_all_validate_remove = lambda repls, remove, reason=None, **kw: (
+            self.replace_all_validate_remove(fgraph, repls, remove, reason, **kw)
         )
 
     def on_detach(self, fgraph: FunctionGraph) -> None:
         History.on_detach(self, fgraph)
         if self._own_validator:
             Validator.on_detach(self, fgraph)
-        del fgraph.replace_validate  # type: ignore[attr-defined]
-        del fgraph.replace_all_validate  # type: ignore[attr-defined]
-        del fgraph.replace_all_validate_remove  # type: ignore[attr-defined]
+        del fgraph.replace_validate
+        del fgraph.replace_all_validate
+        del fgraph.replace_all_validate_remove
 
     def replace_validate(
         self,
@@ -218,13 +214,13 @@ class ReplaceValidate(History, Validator):
         verbose: bool | None = None,
         **kwargs: Any,
     ) -> int:
-        chk = fgraph.checkpoint()  # type: ignore[attr-defined]
+        chk = fgraph.checkpoint()
         try:
             for r, new_r in replacements:
                 fgraph.replace(r, new_r, reason=reason, verbose=verbose, **kwargs)
-            fgraph.validate()  # type: ignore[attr-defined]
+            fgraph.validate()
         except Exception:
-            fgraph.revert(chk)  # type: ignore[attr-defined]
+            fgraph.revert(chk)
             raise
         return chk
 
@@ -241,7 +237,7 @@ class ReplaceValidate(History, Validator):
         chk = self.replace_all_validate(fgraph, replacements, reason=reason, **kwargs)
         for rm in remove:
             if rm in fgraph.apply_nodes or rm in fgraph.variables:
-                fgraph.revert(chk)  # type: ignore[attr-defined]
+                fgraph.revert(chk)
                 raise InconsistencyError(f"replacement did not remove {rm} ({reason})")
         return chk
 
@@ -256,11 +252,11 @@ class NodeFinder(Bookkeeper):
         if hasattr(fgraph, "get_nodes"):
             raise AlreadyThere("a NodeFinder is already attached")
         self.d = {}
-        fgraph.get_nodes = self.query  # type: ignore[attr-defined]
+        fgraph.get_nodes = self.query
         Bookkeeper.on_attach(self, fgraph)
 
     def on_detach(self, fgraph: FunctionGraph) -> None:
-        del fgraph.get_nodes  # type: ignore[attr-defined]
+        del fgraph.get_nodes
         self.d = {}
 
     def on_import(self, fgraph: FunctionGraph, node: Apply, reason: Any) -> None:

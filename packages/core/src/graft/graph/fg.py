@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from graft.graph.basic import (
     Apply,
@@ -18,10 +18,13 @@ from graft.graph.basic import (
 from graft.graph.pickling import _Prelude, _PreludeEnd
 from graft.graph.utils import MissingInputError
 
+if TYPE_CHECKING:
+    from graft.graph.destroyhandler import DestroyHandler
+
 ClientType = tuple[Apply | Literal["output"], int]
 
 
-class ClientList(list):  # type: ignore[type-arg]
+class ClientList(list):
     """The ``(node, input_index)`` pairs using a variable; removal is O(1).
 
     Entries are unique, and their order carries no meaning: removing one moves
@@ -70,6 +73,21 @@ class FunctionGraph:
         fg.replace(fg.outputs[0].owner.inputs[1], y)
         print(fg)  # FunctionGraph(add(x, y))
     """
+
+    if TYPE_CHECKING:
+        # What features add while attached (History, Validator, ReplaceValidate,
+        # DestroyHandler, NodeFinder); declared for type checkers only.
+        checkpoint: Callable[[], int]
+        revert: Callable[[int], None]
+        validate: Callable[[], bool]
+        consistent: Callable[[], bool]
+        validate_time: float
+        replace_validate: Callable[..., None]
+        replace_all_validate: Callable[..., int]
+        replace_all_validate_remove: Callable[..., int]
+        destroy_handler: DestroyHandler
+        destroyers: Callable[[Variable], list[Apply]]
+        get_nodes: Callable[[Any], list[Apply]]
 
     def __init__(
         self,
@@ -264,9 +282,9 @@ class FunctionGraph:
         check: bool = True,
     ) -> None:
         """Make input ``i`` of ``node`` (or output ``i`` when node is "output") be ``new_var``."""
-        r = self.outputs[i] if node == "output" else node.inputs[i]  # type: ignore[union-attr]
+        r = self.outputs[i] if node == "output" else node.inputs[i]
         if check and not r.type.is_super(new_var.type):
-            where = f"output {i}" if node == "output" else f"input {i} of {node.op}"  # type: ignore[union-attr]
+            where = f"output {i}" if node == "output" else f"input {i} of {node.op}"
             raise TypeError(
                 f"cannot replace {where} ({r}, type {r.type}) by {new_var} "
                 f"of incompatible type {new_var.type}"
@@ -278,7 +296,7 @@ class FunctionGraph:
         if node == "output":
             self.outputs[i] = new_var
         else:
-            node.inputs[i] = new_var  # type: ignore[union-attr]
+            node.inputs[i] = new_var
         self.clients[new_var].append((node, i))
         self.remove_client(r, (node, i), reason=reason)
         self._toposort_cache = None
@@ -335,7 +353,7 @@ class FunctionGraph:
                 for client, i in self.clients.get(out, ()):
                     if client == "output":
                         raise ValueError(f"cannot remove {node}: graph output {i} depends on it")
-                    stack.append(client)  # type: ignore[arg-type]
+                    stack.append(client)
         # Detach users before what they use, so pruning never revisits a doomed node.
         order = {n: k for k, n in enumerate(self.toposort())}
         doomed.sort(key=lambda n: order.get(n, -1), reverse=True)

@@ -70,7 +70,7 @@ class Props:
         return (
             type(self) is type(other)
             and hash(self) == hash(other)
-            and self._props() == other._props()  # type: ignore[attr-defined]
+            and self._props() == other._props()
         )
 
     def __ne__(self, other: object) -> bool:
@@ -82,7 +82,7 @@ class Props:
         if d is not None:
             h = d.get("_props_hash")
             if h is not None:
-                return h  # type: ignore[no-any-return]
+                return h
         h = hash((type(self), self._props())) if self.__props__ else hash(type(self))
         if d is not None:
             d["_props_hash"] = h

@@ -244,7 +244,7 @@ def _frames(node: Apply) -> list[tuple[str, int, str]]:
         return []
     if isinstance(trace, tuple) and len(trace) == 3 and isinstance(trace[1], int):
         return [trace]
-    return [tuple(f) for f in trace if isinstance(f, tuple | list) and len(f) >= 3]  # type: ignore[misc]
+    return [tuple(f) for f in trace if isinstance(f, tuple | list) and len(f) >= 3]
 
 
 def _where(node: Apply) -> str:

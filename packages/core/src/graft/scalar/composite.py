@@ -540,7 +540,7 @@ def _sum(terms: list[Variable], add: Any) -> Variable:
     for t in terms:
         if not isinstance(t.type, ScalarType):  # e.g. an undefined (NullType) gradient
             return t
-    return terms[0] if len(terms) == 1 else add(*terms)  # type: ignore[no-any-return]
+    return terms[0] if len(terms) == 1 else add(*terms)
 
 
 def _zero_of(v: Variable) -> Variable:

@@ -169,7 +169,7 @@ class _ScalarOperators:
         return self.type.dtype  # type: ignore[attr-defined]
 
     def astype(self, dtype: Any) -> ScalarVariable:
-        return _op("cast")(self, dtype)  # type: ignore[operator]
+        return _op("cast")(self, dtype)
 
     def __add__(self, other: Any) -> Any:
         return _binop("add", self, other)

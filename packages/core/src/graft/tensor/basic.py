@@ -99,7 +99,7 @@ def as_tensor_variable(
             v = pad_left(v, ndim)
         else:
             raise ValueError(f"{v} has {v.type.ndim} dimensions, expected {ndim}")
-    return v  # type: ignore[no-any-return]
+    return v
 
 
 as_tensor = as_tensor_variable
@@ -132,7 +132,7 @@ def pad_left(x: Any, ndim: int) -> TensorVariable:
     k = ndim - x.type.ndim
     if k <= 0:
         return x
-    return DimShuffle(x.type.ndim, ["x"] * k + list(range(x.type.ndim)))(x)  # type: ignore[no-any-return]
+    return DimShuffle(x.type.ndim, ["x"] * k + list(range(x.type.ndim)))(x)
 
 
 def sum_to_shape_of(g: Any, x: Variable) -> TensorVariable:
@@ -177,7 +177,7 @@ def cast(x: Any, dtype: Any) -> TensorVariable:
     dt = _norm_dtype(dtype)
     if x.type.dtype == dt:
         return x
-    return Elemwise(Cast(dt))(x)  # type: ignore[no-any-return]
+    return Elemwise(Cast(dt))(x)
 
 
 class TensorFromScalar(Op):
@@ -355,7 +355,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
         v = cast(fill_value, dtype)
     else:
         v = constant(fill_value, dtype=dtype)
-    return alloc(v, *_as_shape_entries(shape))  # type: ignore[no-any-return]
+    return alloc(v, *_as_shape_entries(shape))
 
 
 def zeros(shape: Any, dtype: Any = None) -> TensorVariable:
@@ -377,7 +377,7 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> TensorVariable:
 
     x = as_tensor_variable(x)
     dt = x.type.dtype if dtype is None else np.dtype(dtype).name
-    return second(x, constant(fill_value, dtype=dt))  # type: ignore[no-any-return]
+    return second(x, constant(fill_value, dtype=dt))
 
 
 def zeros_like(x: Any, dtype: Any = None) -> TensorVariable:
@@ -392,7 +392,7 @@ def fill(model: Any, value: Any) -> TensorVariable:
     """``value`` broadcast to the shape of ``model``."""
     from graft.tensor.math import second
 
-    return second(model, value)  # type: ignore[no-any-return]
+    return second(model, value)
 
 
 # ---------------------------------------------------------------------------
@@ -413,7 +413,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> TensorVariable:
         raise ValueError(f"transpose axes {tuple(axes)} are not a permutation of {nd} dimensions")
     if axes == tuple(range(nd)):
         return x
-    return DimShuffle(nd, axes)(x)  # type: ignore[no-any-return]
+    return DimShuffle(nd, axes)(x)
 
 
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> TensorVariable:
@@ -431,7 +431,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> TensorVariable:
             from graft.tensor.shape import specify_broadcastable
 
             x = specify_broadcastable(x, d)
-    return DimShuffle(nd, [d for d in range(nd) if d not in drop])(x)  # type: ignore[no-any-return]
+    return DimShuffle(nd, [d for d in range(nd) if d not in drop])(x)
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> TensorVariable:
@@ -450,7 +450,7 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> TensorVariable:
         else:
             order.append(j)
             j += 1
-    return DimShuffle(x.type.ndim, order)(x)  # type: ignore[no-any-return]
+    return DimShuffle(x.type.ndim, order)(x)
 
 
 def get_vector_length(v: Any) -> int:

@@ -200,7 +200,7 @@ class _Term:
         self.labels = labels
 
     def static(self, lab: Label) -> int | None:
-        return _ttype(self.x).shape[self.labels.index(lab)]  # type: ignore[no-any-return]
+        return _ttype(self.x).shape[self.labels.index(lab)]
 
     def take_diagonals(self) -> None:
         while True:

@@ -132,7 +132,7 @@ def make_vector(*scalars: Any, dtype: Any = None) -> Variable:
             conv.append(cast(v, dt))
         else:
             conv.append(v)
-    return MakeVector(dt)(*conv)  # type: ignore[no-any-return]
+    return MakeVector(dt)(*conv)
 
 
 def _promote_weak(raw: Sequence[Any], vals: Sequence[Variable]) -> str:
@@ -283,7 +283,7 @@ def join(axis: Any, *tensors: Any) -> Variable:
         if nd == 0:
             raise ValueError("join: zero-dimensional tensors cannot be concatenated")
         return ts[0]
-    return Join(a)(*ts)  # type: ignore[no-any-return]
+    return Join(a)(*ts)
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Variable:
@@ -447,7 +447,7 @@ def split(x: Any, splits_size: Any, n_splits: int, axis: int = 0) -> list[Variab
     x = as_tensor_variable(x)
     a = _norm_axis("split", axis, max(x.type.ndim, 1))
     out = Split(n_splits, a)(x, splits_size, return_list=True)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -514,8 +514,8 @@ class ARange(Op):
         from graft.tensor import math as tm
 
         fstart, fstop, fstep = (cast(v, "float64") for v in (start, stop, step))
-        span = tm.true_div(tm.sub(fstop, fstart), fstep)  # type: ignore[attr-defined]
-        return [(d_max(0, cast(tm.ceil(span), "int64")),)]  # type: ignore[attr-defined]
+        span = tm.true_div(tm.sub(fstop, fstart), fstep)
+        return [(d_max(0, cast(tm.ceil(span), "int64")),)]
 
     def L_op(
         self,
@@ -538,7 +538,7 @@ class ARange(Op):
         # out[k] = start + k * step
         k = arange(0, shape_i(out, 0), 1, dtype=gz.type.dtype)  # type: ignore[attr-defined]
         g_start = tm.sum(gz)
-        g_step = tm.sum(tm.mul(gz, k))  # type: ignore[attr-defined]
+        g_step = tm.sum(tm.mul(gz, k))
         res = []
         for v, g in ((start, g_start), (step, g_step)):
             res.append(discrete_zero_grad(v, gz) if is_discrete(v) else cast(g, v.type.dtype))  # type: ignore[attr-defined]
@@ -569,7 +569,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
         dt = np.result_type("int64", *[ttype(v).dtype for v in vals]).name
     else:
         dt = _norm_dtype(dtype)
-    return ARange(dt)(*vals)  # type: ignore[no-any-return]
+    return ARange(dt)(*vals)
 
 
 class Eye(Op):
@@ -637,7 +637,7 @@ def eye(n: Any, m: Any = None, k: Any = 0, dtype: Any = None) -> Variable:
     """
     if m is None:
         m = n
-    return Eye(dtype)(n, m, k)  # type: ignore[no-any-return]
+    return Eye(dtype)(n, m, k)
 
 
 def _const_rep(r: Any) -> int:
@@ -661,7 +661,7 @@ def tile(x: Any, reps: int | Sequence[int]) -> Variable:
     """
     x = as_tensor_variable(x)
     if isinstance(reps, int | np.integer | Variable):
-        reps = [reps]  # type: ignore[list-item]
+        reps = [reps]
     reps = [_const_rep(r) for r in reps]
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: reps {tuple(reps)} must be non-negative")

@@ -619,7 +619,7 @@ def pinv(a: Any, hermitian: bool = False) -> TensorVariable:
 
         x = pinv(gt.dmatrix("a")) @ gt.dvector("b")     # least-squares solution
     """
-    return Pinv(hermitian)(a)  # type: ignore[no-any-return]
+    return Pinv(hermitian)(a)
 
 
 # ---------------------------------------------------------------------------
@@ -728,7 +728,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         )
         if flat_2:
             out = tm.sqrt(tm.sum(x * x))
-            return expand_dims(out, list(range(nd))) if keepdims and nd else out  # type: ignore[no-any-return]
+            return expand_dims(out, list(range(nd))) if keepdims and nd else out
         axes = tuple(range(nd))
     else:
         axes = _norm_axes(x, axis)
@@ -743,7 +743,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         )
     if keepdims:
         out = expand_dims(out, sorted(axes))
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -767,7 +767,7 @@ def kron(a: Any, b: Any) -> TensorVariable:
     nd = builtins.max(a.type.ndim, b.type.ndim)
     a, b = pad_left(a, nd), pad_left(b, nd)
     if nd == 0:
-        return a * b  # type: ignore[no-any-return]
+        return a * b
     pa: list[Any] = []
     pb: list[Any] = []
     for d in range(nd):

@@ -50,7 +50,7 @@ _shape = Shape()
 
 def shape(x: Any) -> Variable:
     """Symbolic shape of ``x`` (an int64 vector); static sizes come out as constants when indexed."""
-    return _shape(as_tensor_variable(x))  # type: ignore[no-any-return]
+    return _shape(as_tensor_variable(x))
 
 
 class Shape_i(Op):
@@ -91,7 +91,7 @@ def shape_i(x: Any, i: int) -> Variable:
     s = x.type.shape[i]
     if s is not None:
         return constant(s, dtype="int64")
-    return Shape_i(i % x.type.ndim)(x)  # type: ignore[no-any-return]
+    return Shape_i(i % x.type.ndim)(x)
 
 
 class SpecifyShape(Op):
@@ -149,7 +149,7 @@ def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
             or tuple(k if s is None else s for s, k in zip(shape, x.type.shape)) == x.type.shape
         ):
             return x
-    return SpecifyShape(shape)(x)  # type: ignore[no-any-return]
+    return SpecifyShape(shape)(x)
 
 
 def specify_broadcastable(x: Any, *axes: int) -> Variable:
@@ -292,7 +292,7 @@ def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
             from graft.tensor.basic import cast
 
             shp = cast(shp, "int64")
-    return Reshape(nd)(x, shp)  # type: ignore[no-any-return]
+    return Reshape(nd)(x, shp)
 
 
 def _as_shape_entries_allow_neg(shape: Sequence[Any]) -> list[Variable]:

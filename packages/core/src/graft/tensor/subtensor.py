@@ -299,7 +299,7 @@ def _basic_getitem(x: Variable, parsed: list[tuple[str, Any]]) -> Variable:
                 j += 1
         order.extend(range(j, out.type.ndim))
         out = DimShuffle(out.type.ndim, order)(out)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def _shape_shortcut(x: Variable, entries: list[tuple[str, Any]]) -> Variable | None:
@@ -362,7 +362,7 @@ def _inc_or_set(x_sub: Any, y: Any, set_instead_of_inc: bool, fn: str) -> Variab
         )
     assert owner is not None
     x, *idx_inputs = owner.inputs
-    return new_op(x, y_t, *idx_inputs)  # type: ignore[no-any-return]
+    return new_op(x, y_t, *idx_inputs)
 
 
 def set_subtensor(x_sub: Any, y: Any) -> Variable:

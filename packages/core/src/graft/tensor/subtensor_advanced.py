@@ -261,7 +261,7 @@ def _adv_static_shape(
 
     def slice_len(axis: int, pos: int) -> int | None:
         try:
-            return static_slice_length(xs[axis], idx_list[pos])  # type: ignore[arg-type]
+            return static_slice_length(xs[axis], idx_list[pos])
         except ValueError as err:
             raise ValueError(f"{op}: {err}") from None
 
@@ -306,7 +306,7 @@ def _adv_infer_shape(
     def slice_len(axis: int, pos: int) -> Dim:
         e = idx_list[pos]
         ins = iter(lay.inputs_of.get(pos, []))
-        a, b, c = (idx_inputs[next(ins)] if p == SYM else p for p in e)  # type: ignore[union-attr]
+        a, b, c = (idx_inputs[next(ins)] if p == SYM else p for p in e)
         return slice_length(xshp[axis], a, b, c)
 
     out = lay.output_dims(xshp, block, slice_len)
@@ -541,5 +541,5 @@ def advanced_getitem(x: Variable, parsed: list[tuple[str, Any]]) -> Variable:
         while entries and entries[-1] == FULL:
             entries.pop()
     if entries == [ARRAY] and ttype(inputs[0]).ndim == 1:
-        return AdvancedSubtensor1()(x, inputs[0])  # type: ignore[no-any-return]
-    return AdvancedSubtensor(tuple(entries))(x, *inputs)  # type: ignore[no-any-return]
+        return AdvancedSubtensor1()(x, inputs[0])
+    return AdvancedSubtensor(tuple(entries))(x, *inputs)

@@ -379,7 +379,7 @@ def build_idx_list(
             inputs.append(v)
             entries.append(SYM)
         elif kind == "slice":
-            entries.append(_canon_slice(tuple(part(p) for p in v)))  # type: ignore[arg-type]
+            entries.append(_canon_slice(tuple(part(p) for p in v)))
         elif kind == "new":
             entries.append(None)
         elif kind == "ellipsis":
@@ -503,7 +503,7 @@ def is_disconnected(g: Any) -> bool:
 
 
 def disconnected() -> Variable:
-    return disconnected_type()  # type: ignore[no-any-return]
+    return disconnected_type()
 
 
 def discrete_zero_grad(x: Variable, gz: Variable) -> Variable:

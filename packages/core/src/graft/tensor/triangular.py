@@ -268,7 +268,7 @@ def trace(
     """
     from graft.tensor.math import sum as tsum
 
-    return tsum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)  # type: ignore[no-any-return]
+    return tsum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -307,7 +307,7 @@ def _tri_part(name: str, m: Any, k: Any, lower: bool) -> TensorVariable:
     if nd >= 2 and isinstance(k, int | np.integer) and not isinstance(k, bool):
         from graft.tensor.linalg import Tri
 
-        return Tri(lower, int(k))(m)  # type: ignore[no-any-return]
+        return Tri(lower, int(k))(m)
     from graft.tensor.shape import shape_i
 
     # A vector is taken as every row of a square matrix, as NumPy broadcasts it.
@@ -317,7 +317,7 @@ def _tri_part(name: str, m: Any, k: Any, lower: bool) -> TensorVariable:
     if not lower:
         keep = _tm().invert(keep)
     zero = constant(np.zeros((), dtype=m.type.dtype))
-    return _tm().switch(keep, m, zero)  # type: ignore[no-any-return]
+    return _tm().switch(keep, m, zero)
 
 
 def tril(m: Any, k: Any = 0) -> TensorVariable:

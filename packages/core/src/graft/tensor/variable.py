@@ -346,4 +346,4 @@ class TensorConstant(_tensor_py_operators, Constant):
 
     @property
     def value(self) -> np.ndarray:
-        return self.data  # type: ignore[no-any-return]
+        return self.data

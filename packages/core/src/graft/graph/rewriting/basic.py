@@ -518,9 +518,9 @@ class NodeProcessingGraphRewriter(GraphRewriter):
             return False
         try:
             if remove:
-                fgraph.replace_all_validate_remove(pairs, remove, reason=rw)  # type: ignore[attr-defined]
+                fgraph.replace_all_validate_remove(pairs, remove, reason=rw)
             else:
-                fgraph.replace_all_validate(pairs, reason=rw)  # type: ignore[attr-defined]
+                fgraph.replace_all_validate(pairs, reason=rw)
         except Exception as e:
             if self.failure_callback is None:
                 raise
@@ -556,12 +556,12 @@ class _Updater(Feature):
         chin: Callable[[Any, int, Variable, Variable], None] | None = None,
     ) -> None:
         if importer is not None:
-            self.on_import = lambda fgraph, node, reason: importer(node)  # type: ignore[method-assign]
+            self.on_import = lambda fgraph, node, reason: importer(node)
         if pruner is not None:
-            self.on_prune = lambda fgraph, node, reason: pruner(node)  # type: ignore[method-assign]
+            self.on_prune = lambda fgraph, node, reason: pruner(node)
         if chin is not None:
-            self.on_change_input = (  # type: ignore[method-assign]
-                lambda fgraph, node, i, r, new_r, reason=None: chin(node, i, r, new_r)
+            self.on_change_input = lambda fgraph, node, i, r, new_r, reason=None: chin(
+                node, i, r, new_r
             )
 
     def clone(self) -> Feature:
@@ -701,7 +701,7 @@ class OpKeyGraphRewriter(NodeProcessingGraphRewriter):
 
     def apply(self, fgraph: FunctionGraph) -> Any:
         nb = 0
-        for node in fgraph.get_nodes(self.op_key):  # type: ignore[attr-defined]
+        for node in fgraph.get_nodes(self.op_key):
             if node in fgraph.apply_nodes:
                 nb += self.process_node(fgraph, node)
         return (self, nb)
@@ -754,7 +754,7 @@ class MergeOptimizer(GraphRewriter):
             first = canon.setdefault(key, var)
             if first is not var and var in fgraph.clients:
                 try:
-                    fgraph.replace_all_validate([(var, first)], reason="MergeOptimizer")  # type: ignore[attr-defined]
+                    fgraph.replace_all_validate([(var, first)], reason="MergeOptimizer")
                     nb_atomic += 1
                 except InconsistencyError:
                     nb_fail += 1
@@ -776,7 +776,7 @@ class MergeOptimizer(GraphRewriter):
                 continue
             pairs = list(zip(node.outputs, other.outputs))
             try:
-                fgraph.replace_all_validate(pairs, reason="MergeOptimizer")  # type: ignore[attr-defined]
+                fgraph.replace_all_validate(pairs, reason="MergeOptimizer")
                 nb_merged += 1
             except InconsistencyError:
                 nb_fail += 1

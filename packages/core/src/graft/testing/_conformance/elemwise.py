@@ -73,7 +73,7 @@ def _as_composite(op: Any) -> Callable[..., Any]:
         from graft.scalar.type import get_scalar_type
         from graft.tensor.elemwise import Elemwise
 
-        sins = [get_scalar_type(a.type.dtype)() for a in args]  # type: ignore[attr-defined]
+        sins = [get_scalar_type(a.type.dtype)() for a in args]
         return Elemwise(Composite(sins, [op(*sins)]))(*args)
 
     return make

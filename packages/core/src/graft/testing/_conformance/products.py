@@ -52,7 +52,7 @@ def _products_graph(dtype: str) -> Graph:
             tame(rng, dtype, (2, 4, 5)),
             np.zeros((3, 0), dtype),
             np.zeros((0, 5), dtype),
-            tame(rng, f.type.dtype, (4,)),  # type: ignore[attr-defined]
+            tame(rng, f.type.dtype, (4,)),
         ]
 
     labels, outs = zip(*pairs)

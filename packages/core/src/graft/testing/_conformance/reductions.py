@@ -27,7 +27,7 @@ def _axis_sets(ndim: int) -> list[Any]:
 def _reduce(name: str, x: Any, axis: Any, keepdims: bool) -> Any:
     gt = tensor_module()
 
-    return getattr(gt, name)(x, axis=axis, keepdims=keepdims)  # type: ignore[no-any-return]
+    return getattr(gt, name)(x, axis=axis, keepdims=keepdims)
 
 
 def _fused(reducer: str, map_op: Any, ins: list[Any], axis: Any) -> Any:
@@ -42,7 +42,7 @@ def _fused(reducer: str, map_op: Any, ins: list[Any], axis: Any) -> Any:
         "all": gs.and_,
         "any": gs.or_,
     }[reducer]
-    return ElemwiseReduce(map_op, red, axis)(*ins)  # type: ignore[no-any-return]
+    return ElemwiseReduce(map_op, red, axis)(*ins)
 
 
 def _map_op(dtype: str) -> Any:
