@@ -275,3 +275,28 @@ def test_dot_shape_mismatch_names_the_op():
     f = graft.function([a, b], gt.dot(a, b), mode=C_RAW)
     with pytest.raises(ValueError, match=r"(?is)dot.*\(2, 3\)"):
         f(np.ones((2, 3)), np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int16"])
+def test_softmax_log_softmax_and_argmax_along_axes(dtype):
+    x = gt.tensor3("x", dtype=dtype)
+    outs, labels = [], []
+    for axis in [0, 1, -1, None]:
+        outs += [gt.softmax(x, axis=axis), gt.log_softmax(x, axis=axis)]
+        outs += [gt.argmax(x, axis=axis), gt.argmin(x, axis=axis)]
+        labels += [f"softmax{axis}", f"log_softmax{axis}", f"argmax{axis}", f"argmin{axis}"]
+    a = _values(dtype, (3, 4, 5))
+    b = a.copy()
+    if dtype.startswith("float"):
+        b[0, 1, :] = -np.inf
+        b[1, 2, 3] = np.nan
+        b[2, 0, 1] = np.inf
+    check([x], outs, [(a,), (b[::-1, :, ::2],)], labels, tol=(1e-4, 1e-12))
+
+
+def test_argmax_of_an_empty_axis_raises():
+    x = gt.matrix("x")
+    f = graft.function([x], gt.argmax(x, axis=1), mode=C_RAW)
+    np.testing.assert_array_equal(f(np.zeros((0, 3))), np.zeros(0, "int64"))
+    with pytest.raises(ValueError, match="empty"):
+        f(np.zeros((3, 0)))

@@ -12,4 +12,9 @@ Example (a plugin rule for a unary Op on arrays)::
         return [f"{outs[0]} = PyNumber_Negative({ins[0]});", f"if (!{outs[0]}) goto fail;"]
 """
 
-from graft_backend_c.rules import elemwise, ops, scalar
+from graft_backend_c.rules import (
+    axis_ops,
+    elemwise,
+    ops,
+    scalar,
+)
