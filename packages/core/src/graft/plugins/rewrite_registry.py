@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from graft.graph.rewriting.utils import default_database
 from graft.plugins._view import View
 from graft.plugins.errors import RUNTIME, ConflictError, Origin, PluginError
+
+if TYPE_CHECKING:
+    from graft.graph.rewriting.basic import Rewriter
+    from graft.graph.rewriting.db import RewriteDatabase
+
+    #: What a registry registers: a rewriter or a (sub-)database of them.
+    R = TypeVar("R", bound=Rewriter | RewriteDatabase)
 
 
 @dataclass(frozen=True)
@@ -30,17 +38,17 @@ class RewriteRecord:
 @dataclass
 class _Pending:
     name: str
-    obj: Any
+    obj: Rewriter | RewriteDatabase
     tags: tuple[str, ...]
     db: str | None
     kwargs: dict[str, Any]
-    target: Any
+    target: RewriteDatabase
 
 
 @dataclass
 class _RewriteTable:
     # the root database, a factory for it, or None for the default one (graft.compile.optdb)
-    source: Any = None
+    source: RewriteDatabase | Callable[[], RewriteDatabase] | None = None
     owners: dict[tuple[str | None, str], Origin] = field(default_factory=dict)
     records: list[RewriteRecord] = field(default_factory=list)
 
@@ -58,7 +66,11 @@ class RewriteRegistry(View):
         reg.commit()
     """
 
-    def __init__(self, db: Any = None, origin: Origin = RUNTIME) -> None:
+    def __init__(
+        self,
+        db: RewriteDatabase | Callable[[], RewriteDatabase] | None = None,
+        origin: Origin = RUNTIME,
+    ) -> None:
         super().__init__(origin)
         self._table = _RewriteTable(source=db)
         self._init_view()
@@ -71,12 +83,12 @@ class RewriteRegistry(View):
 
     def _init_view(self) -> None:
         self._pending: list[_Pending] = []
-        self._pending_objs: dict[tuple[str | None, str], Any] = {}
+        self._pending_objs: dict[tuple[str | None, str], Rewriter | RewriteDatabase] = {}
         self.committed: list[RewriteRecord] = []
-        self._targets: list[Any] = []
+        self._targets: list[RewriteDatabase] = []
 
     @property
-    def root(self) -> Any:
+    def root(self) -> RewriteDatabase:
         """The top-level database (imported on first use)."""
         table = self._table
         if table.source is None:
@@ -90,8 +102,8 @@ class RewriteRegistry(View):
         """Every rewrite registered through any view, in order."""
         return list(self._table.records)
 
-    def _resolve(self, db: str | None) -> Any:
-        target = self.root
+    def _resolve(self, db: str | None) -> RewriteDatabase:
+        target: Any = self.root  # walked by name; checked to be a database at the end
         if db is None:
             return target
         path: str | None = None
@@ -111,12 +123,12 @@ class RewriteRegistry(View):
     def register(
         self,
         name: str,
-        rewriter: Any,
+        rewriter: R,
         *tags: str,
         db: str | None = None,
         position: float | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> R:
         """Register ``rewriter`` as ``name`` in ``optdb`` (``db=None``) or ``optdb[db]``.
 
         Forwards ``tags``, ``position`` (when given) and ``kwargs`` to the
