@@ -283,3 +283,14 @@ def test_float32_and_integer_outputs():
         assert got.dtype == exp.dtype
         np.testing.assert_array_equal(got, exp)
     assert isinstance(x.type, TensorType) and x.type.dtype == "float32"
+
+
+def test_constant_generator_runs_through_perform():
+    gen = np.random.default_rng(12)
+    x = gr.normal(0.0, 1.0, size=(3,), rng=gen)
+    with graft.change_flags(backend_fallback="ignore"):
+        f = graft.function([], x, mode=NUMBA)
+    # A constant rng is copied before each draw: the same draw each call.
+    np.testing.assert_array_equal(f(), np.random.default_rng(12).normal(size=3))
+    np.testing.assert_array_equal(f(), f())
+    assert gen.bit_generator.state == np.random.default_rng(12).bit_generator.state

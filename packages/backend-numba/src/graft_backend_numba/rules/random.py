@@ -14,7 +14,8 @@ Two documented exceptions: a NaN shape parameter of ``gamma``, ``beta``,
 (numba's samplers would loop forever; NumPy also returns NaN, but its stream
 then differs), and ``categorical``, ``betabinomial`` and the vector-valued
 distributions (``dirichlet``, ``multinomial``, ``multivariate_normal``) run
-through ``perform`` (the rule returns None).
+through ``perform`` (the rule returns None), as does a draw from a constant
+Generator (numba cannot embed one in compiled code).
 
 The checks mirror NumPy's: a check on one parameter looks at each of its
 elements, a check on several at each element of their broadcast, so the
@@ -29,7 +30,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from graft.graph.basic import Apply
+from graft.graph.basic import Apply, Constant
 from graft.tensor.random import basic as B
 from graft.tensor.random.op import RandomVariable
 from graft.tensor.random.type import copy_generator
@@ -137,6 +138,8 @@ def random_variable_rule(node: Apply, ins: list[str], outs: list[str], em: Any) 
     op: Any = node.op
     spec = SPECS.get(type(op))
     if spec is None or op.ndim_supp != 0:  # exact classes only: a subclass may draw otherwise
+        return None
+    if isinstance(node.inputs[0], Constant):  # numba cannot freeze a Generator into code
         return None
     params = node.inputs[2:]
     draw = node.outputs[1]
