@@ -17,10 +17,13 @@ function of a single translation unit, and `CLinker.load` builds it:
 
 Every variable of a segment is a ``PyObject *`` holding a new reference; a
 rule that fails sets a Python exception and jumps to ``fail``, where every
-reference is released. The base then replays the segment through the Ops'
-``perform`` to raise the error that names the Op, the shapes and the user's
-line. Ops without a rule run through their ``perform`` between compiled
-segments (one warning per Op class).
+reference is released and the segment is replayed through the Ops'
+``perform`` (a Python callable handed to the module at load) to raise the
+error that names the Op, the shapes and the user's line. A graph compiled
+into one segment is called as that C function itself (it returns the list
+of outputs): no Python frame between ``Function.__call__`` and the C code.
+Ops without a rule run through their ``perform`` between compiled segments
+(one warning per Op class).
 
 Plugins add rules for their own Ops through ``graft_extend_backend``; a rule
 returns C statements (see `graft_backend_c.rules`)::
