@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,7 @@ class GibbsSampler:
         assert ld.graph is not None
         x, c, _ = ld.graph
         self.samplers = plan.samplers
+        self._lock = threading.Lock()
         self.slices = [(a, b) for _, _, a, b in ld.c_layout]
         model = plan.model
         subst: dict[Variable, Any] = {rv: ld.rv_graphs[rv] for rv in model.free_rvs}
@@ -141,7 +143,8 @@ class GibbsSampler:
         c = c.copy()
         for fn, (a, b) in zip(self.fns, self.slices):
             gen = np.random.default_rng(int(rng.integers(2**63 - 1)))
-            draw, _ = fn(x, c, gen)
+            with self._lock:  # chains run in threads; a graft Function is not re-entrant
+                draw, _ = fn(x, c, gen)
             c[a:b] = draw
         return c
 

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -187,9 +188,12 @@ class LogDensity:
                 f"initial point; expected {x0.shape}"
             )
 
+        lock = threading.Lock()  # chains run in threads; the callable may keep state
+
         def py_fn(x: np.ndarray, c: np.ndarray) -> tuple[float, np.ndarray]:
-            lp, g = fn(x)
-            return float(lp), np.asarray(g, dtype=np.float64)
+            with lock:
+                lp, g = fn(x)
+            return float(lp), np.array(g, dtype=np.float64)
 
         n = x0.size
         return cls(
@@ -238,9 +242,12 @@ class LogDensity:
         mode = mode or best_mode()
         fn = graft.function([x, c], [lp, dlp], mode=mode, on_unused_input="ignore")
 
+        lock = threading.Lock()  # a graft Function is not re-entrant across threads
+
         def py_fn(xv: np.ndarray, cv: np.ndarray) -> tuple[float, np.ndarray]:
-            lpv, gv = fn(xv, cv)
-            return float(lpv), np.asarray(gv, dtype=np.float64)
+            with lock:
+                lpv, gv = fn(xv, cv)
+                return float(lpv), np.array(gv, dtype=np.float64)
 
         # The constrained values: backward transforms of the sampled ones, c for Gibbs.
         cvals: dict[Variable, Any] = {}
@@ -258,7 +265,8 @@ class LogDensity:
         post_fn = graft.function([x, c], outs, mode="FAST_RUN", on_unused_input="ignore")
 
         def constrained(xv: np.ndarray, cv: np.ndarray) -> dict[str, np.ndarray]:
-            return {k: np.asarray(o) for k, o in zip(names, post_fn(xv, cv))}
+            with lock:
+                return {k: np.array(o) for k, o in zip(names, post_fn(xv, cv))}
 
         observed = {str(rv.name): np.asarray(d.eval()) for rv, d in model.rvs_to_data.items()}
         initial = np.zeros(n)
