@@ -280,7 +280,8 @@ class JaxLinker(Linker):
         else:
             run = _specialising_runner(body, make, static, len(fgraph.inputs))
 
-        asarray = np.asarray
+        # Writable NumPy arrays, as every graft backend returns (JAX's buffers are read-only).
+        asarray = np.array
 
         def fn(*args: Any) -> list[Any]:
             try:

@@ -150,19 +150,25 @@ def _identity(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
 
 
 def convert(x: Any, dt: Any) -> Any:
-    """``x.astype(dt)`` as NumPy converts: a float to a narrower or unsigned integer wraps
-    through int64 (``-1.0`` to uint8 is 255; XLA would saturate to 0).
+    """``x.astype(dt)`` as NumPy converts floats to integers on x86-64 (XLA saturates).
 
-    NaN, infinities and values outside int64 are undefined in NumPy (C casts) and
-    give XLA's values.
+    A float goes to int64 (int32 for the types of at most 32 bits) by truncation,
+    NaN and out-of-range values giving the type's minimum (the CPU's "integer
+    indefinite"), then wraps to the target type: ``-1.0`` to uint8 is 255. NumPy
+    leaves these cases to the C cast, so other platforms may differ.
     """
     dt = np.dtype(dt)
-    if x.dtype.kind != "f" or dt.kind not in "iu" or dt == np.int64:
+    if x.dtype.kind != "f" or dt.kind not in "iu":
         return _cast(x, dt)
     jnp = _jnp()
-    wide = x.astype(np.int64)
+    via = np.dtype(np.int64) if dt.itemsize == 8 or dt == np.uint32 else np.dtype(np.int32)
+    info = np.iinfo(via)
+    ok = (x >= float(info.min)) & (x < -float(info.min))  # NaN compares false
+    wide = jnp.where(ok, x, jnp.zeros((), x.dtype)).astype(via)
+    wide = jnp.where(ok, wide, jnp.full((), info.min, via))
     if dt == np.uint64:
-        return jnp.where(x < 0, wide.astype(np.uint64), x.astype(np.uint64))
+        big = x >= 2.0**63
+        return jnp.where(big & (x < 2.0**64), x.astype(np.uint64), wide.astype(np.uint64))
     return wide.astype(dt)
 
 
@@ -290,8 +296,6 @@ for _cls, _name in [
     (ss.Erfcx, "erfcx"),
     (ss.Erfinv, "erfinv"),
     (ss.Gamma, "gamma"),
-    (ss.GammaLn, "gammaln"),
-    (ss.Psi, "digamma"),
     (sg.GammaInc, "gammainc"),
     (sg.GammaIncC, "gammaincc"),
 ]:
@@ -325,8 +329,20 @@ def _erfcinv(y: Any) -> Any:
     return -_jss().ndtri(y / 2) / np.sqrt(np.asarray(2, y.dtype))
 
 
+def _gammaln(x: Any) -> Any:
+    jnp = _jnp()
+    return jnp.where(x == -jnp.inf, x, _jss().gammaln(x))  # SciPy: gammaln(-inf) = -inf
+
+
+def _digamma(x: Any) -> Any:
+    # SciPy: psi(+0) = -inf, psi(-0) = +inf (JAX gives NaN at the pole).
+    jnp = _jnp()
+    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x), _jss().digamma(x))
+
+
 def _trigamma(x: Any) -> Any:
-    return _jss().polygamma(1, x)
+    jnp = _jnp()
+    return jnp.where(x == jnp.inf, jnp.zeros((), x.dtype), _jss().polygamma(1, x))
 
 
 SCALAR_FUNCTIONS[sm.RoundHalfAwayFromZero] = _float(lambda: _round_away)
@@ -336,6 +352,8 @@ SCALAR_FUNCTIONS[ss.Softplus] = _float(lambda: _softplus)
 SCALAR_FUNCTIONS[ss.Log1mExp] = _float(lambda: _log1mexp)
 SCALAR_FUNCTIONS[ss.Erfcinv] = _float(lambda: _erfcinv)
 SCALAR_FUNCTIONS[ss.TriGamma] = _float(lambda: _trigamma)
+SCALAR_FUNCTIONS[ss.GammaLn] = _float(lambda: _gammaln)
+SCALAR_FUNCTIONS[ss.Psi] = _float(lambda: _digamma)
 
 
 @_reg(ss.PolyGamma)
@@ -348,7 +366,9 @@ def _polygamma(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
         n = jnp.asarray(n)
         k = n.astype(np.int64)
         ok = (k == n) & (k >= 0)
-        res = _jss().polygamma(jnp.where(ok, k, 0), _cast(jnp.asarray(x), dt))
+        x = _cast(jnp.asarray(x), dt)
+        res = _jss().polygamma(jnp.where(ok, k, 0), x)
+        res = jnp.where(k == 0, _digamma(x), jnp.where(x == jnp.inf, jnp.zeros((), dt), res))
         return jnp.where(ok, res, jnp.full((), np.nan, dt))
 
     return run
