@@ -48,7 +48,7 @@ _INT_DTYPES = frozenset(["int8", "int16", "int32", "int64", "uint8", "uint16", "
 
 def default_rng_variable() -> RandomGeneratorSharedVariable:
     """A new shared rng seeded from the OS (what a draw without ``rng=`` reads)."""
-    from graft.compile.sharedvalue import shared
+    from graft.graph.sharedvalue import shared
 
     rng = shared(np.random.default_rng(), borrow=True)
     assert isinstance(rng, RandomGeneratorSharedVariable)

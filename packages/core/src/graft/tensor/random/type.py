@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from graft.compile.sharedvalue import SharedVariable, shared_constructor
 from graft.graph.basic import Constant, Variable
+from graft.graph.sharedvalue import SharedVariable, shared_constructor
 from graft.graph.type import Type
 
 __all__ = [

@@ -66,7 +66,7 @@ class RandomStream:
         """Draw ``op(*args, **kwargs)`` with a new shared rng of this stream."""
         if "rng" in kwargs:
             raise TypeError("RandomStream draws make their own rng; do not pass rng=")
-        from graft.compile.sharedvalue import shared
+        from graft.graph.sharedvalue import shared
 
         rng = shared(self._new_generator(), borrow=True)
         assert isinstance(rng, RandomGeneratorSharedVariable)
