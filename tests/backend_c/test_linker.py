@@ -53,7 +53,7 @@ def test_entry_point_is_a_fastcall_builtin_and_checks_its_arguments():
     compiled = CLinker().compile(fg)
     out = compiled.fn(np.array(2.0), np.array(3.0))
     assert float(out[0]) == 7.0
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="argument 0 must be a float64 array with 0 dim"):
         compiled.fn(np.array([1.0, 2.0]), np.array(3.0))  # wrong rank, checked in C
 
 

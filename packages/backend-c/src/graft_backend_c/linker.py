@@ -206,7 +206,10 @@ def _segment_source(seg: Segment, names: dict[Variable, str], index: int) -> lis
     for k, (v, p) in enumerate(zip(seg.params, params)):
         t = v.type
         if isinstance(t, TensorType) and t.dtype in CTYPES:
-            out.append(f"    {p} = graft_arg(args[{k}], {typenum(t.dtype)}, {t.ndim}, {k});")
+            # A dtype name is one of CTYPES' keys: safe to paste as a C string.
+            out.append(
+                f'    {p} = graft_arg(args[{k}], {typenum(t.dtype)}, {t.ndim}, {k}, "{t.dtype}");'
+            )
             out.append(f"    if ({p} == NULL) goto fail;")
         else:
             out.append(f"    {p} = args[{k}]; Py_INCREF({p});")

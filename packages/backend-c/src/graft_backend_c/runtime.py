@@ -116,7 +116,7 @@ GRAFT_FLOAT_HELPERS(float, f, f)
 
 /* An argument as an aligned array of typenum ``t`` and ``nd`` dimensions (a new
    reference), or NULL with TypeError. The common case costs three tests. */
-static PyObject *graft_arg(PyObject *o, int t, int nd, int k) {
+static PyObject *graft_arg(PyObject *o, int t, int nd, int k, const char *dtype) {
     if (PyArray_Check(o) && PyArray_TYPE(A(o)) == t && PyArray_NDIM(A(o)) == nd) {
         if (PyArray_ISALIGNED(A(o))) { Py_INCREF(o); return o; }
         return (PyObject *)PyArray_NewCopy(A(o), NPY_CORDER);
@@ -127,8 +127,8 @@ static PyObject *graft_arg(PyObject *o, int t, int nd, int k) {
         Py_XDECREF(r);
         PyErr_Clear();
         PyErr_Format(PyExc_TypeError,
-                     "graft C function: argument %d must be an array of type number %d "
-                     "with %d dimensions, got %R", k, t, nd, (PyObject *)Py_TYPE(o));
+                     "graft C function: argument %d must be a %s array with %d dimensions, "
+                     "got %R", k, dtype, nd, (PyObject *)Py_TYPE(o));
         return NULL;
     }
     return r;
