@@ -10,11 +10,11 @@ import pytest
 
 pytest.importorskip("jax")
 
-import jax  # noqa: E402
+import jax
 
-import graft  # noqa: E402
-import graft.tensor as gt  # noqa: E402
-from graft.link.basic import UnsupportedOpError  # noqa: E402
+import graft
+import graft.tensor as gt
+from graft.link.basic import UnsupportedOpError
 
 JAX = "JAX"
 
@@ -187,9 +187,10 @@ def test_cholesky_of_non_positive_definite_raises():
 
 
 def test_rules_extendable_by_plugins():
+    from graft_backend_jax.linker import JaxLinker
+
     from graft.graph.basic import Apply
     from graft.graph.op import Op
-    from graft_backend_jax.linker import JaxLinker
 
     class Triple(Op):
         __props__ = ()
