@@ -176,6 +176,12 @@ def test_op_identity_and_outputs():
     outs = gr.poisson(3.0, return_list=True)
     assert len(outs) == 2 and outs[1].owner is outs[0].owner
     assert gr.t is gr.studentt and gr.nbinom is gr.negative_binomial
+    rng = _rng()
+    y = gr.gamma(2.0, scale=3.0, size=(2,), rng=rng)
+    node = y.owner
+    assert node.op.rng_param(node) is rng
+    assert list(node.op.size_param(node).data) == [2]
+    assert [float(p.data) for p in node.op.dist_params(node)] == [2.0, 3.0]
     assert "normal" in str(gr.normal)
 
 

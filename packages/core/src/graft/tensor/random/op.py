@@ -325,6 +325,20 @@ class RandomVariable(Op):
             rng_in.default_update = next_rng
         return [next_rng, draw] if return_list else draw
 
+    # -- reading a node ----------------------------------------------------
+
+    def rng_param(self, node: Apply) -> Variable:
+        """The rng a draw ``node`` reads."""
+        return node.inputs[0]
+
+    def size_param(self, node: Apply) -> Variable:
+        """The ``size`` (an int64 vector, empty for the parameters' broadcast shape) of ``node``."""
+        return node.inputs[1]
+
+    def dist_params(self, node: Apply) -> list[Variable]:
+        """The distribution parameters of a draw ``node``, in the distribution's order."""
+        return list(node.inputs[2:])
+
     # -- computing ---------------------------------------------------------
 
     def rng_fn(self, rng: np.random.Generator, *args: Any) -> Any:
