@@ -29,6 +29,7 @@ CORE_OP_MODULES = (
     "graft.ifelse",
     "graft.compile.builders",
     "graft.scan",
+    "graft.tensor.random",
 )
 
 
