@@ -12,18 +12,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import graft.tensor as gt
-from graft.tensor.basic import as_tensor_variable
-from graft.tensor.join import (
+from graft.tensor.basic import (
     ARange,
     Eye,
-    Join,
     MakeVector,
-    Split,
     arange,
-    concatenate,
+    as_tensor_variable,
     eye,
-    join,
     make_vector,
+)
+from graft.tensor.join import (
+    Join,
+    Split,
+    concatenate,
+    join,
     repeat,
     split,
     stack,

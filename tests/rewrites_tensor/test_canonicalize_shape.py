@@ -154,7 +154,7 @@ def test_subtensor_of_make_vector_picks_the_entries():
 
 
 def test_subtensor_of_make_vector_negative_index_and_range():
-    from graft.tensor.join import make_vector
+    from graft.tensor.basic import make_vector
 
     a, b = gt.lscalar("a"), gt.lscalar("b")
     v = make_vector(a, b)

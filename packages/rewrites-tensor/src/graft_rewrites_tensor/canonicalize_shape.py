@@ -28,8 +28,8 @@ from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import FromFunctionNodeRewriter, node_rewriter
 from graft.graph.utils import MethodNotDefined
 from graft.raise_op import CheckAndRaise, shape_checks
+from graft.tensor.basic import MakeVector, make_vector
 from graft.tensor.elemwise import Elemwise
-from graft.tensor.join import MakeVector, make_vector
 from graft.tensor.shape import Shape, Shape_i, shape_i
 from graft.tensor.subtensor import Subtensor
 from graft.tensor.type import TensorType

@@ -37,9 +37,8 @@ from graft.gradient.types import (
 from graft.graph.basic import Variable, ancestors, clone_replace, io_toposort
 from graft.graph.utils import MethodNotDefined
 from graft.scalar.type import ScalarType
-from graft.tensor.basic import alloc, as_tensor_variable, constant
+from graft.tensor.basic import alloc, as_tensor_variable, constant, eye
 from graft.tensor.blockwise import vectorize_graph
-from graft.tensor.join import eye
 from graft.tensor.math import prod_static, switch
 from graft.tensor.shape import reshape, shape_i
 from graft.tensor.type import TensorType

@@ -1,10 +1,24 @@
-"""Tensor basics: conversion to tensors, constants, casts, allocation and scalar/tensor bridges."""
+"""Tensor basics: conversion to tensors, constants, casts, allocation, scalar/tensor bridges,
+and the constructor Ops `MakeVector`, `ARange` and `Eye`.
+
+``arange`` and ``eye`` give static lengths when their arguments are constants.
+The shape arithmetic these Ops and the indexing Ops share (``d_add``,
+``const_int``, ...) is here too.
+
+Example::
+
+    from graft.tensor.basic import arange, as_tensor_variable, eye, make_vector
+
+    make_vector(n, 3)      # an int64 vector of length 2
+    arange(0.0, 1.0, 0.25).type.shape   # (4,)
+"""
 
 from __future__ import annotations
 
+import math
 import typing
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +26,7 @@ from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.op import Op
 from graft.scalar.type import ScalarType, get_scalar_type
-from graft.tensor.type import TensorType
+from graft.tensor.type import TensorType, _norm_dtype
 from graft.tensor.variable import TensorConstant, TensorVariable
 
 
@@ -506,24 +520,440 @@ class NotScalarConstantError(ValueError):
     """The variable is not a constant (or not a scalar-valued one)."""
 
 
-# PyTensor users find the constructor Ops here; they live in graft.tensor.join with
-# Join and Split (they share its index arithmetic) and load from here on first use.
-if TYPE_CHECKING:
-    from graft.tensor.join import ARange as ARange
-    from graft.tensor.join import Eye as Eye
-    from graft.tensor.join import MakeVector as MakeVector
-    from graft.tensor.join import arange as arange
-    from graft.tensor.join import eye as eye
-    from graft.tensor.join import make_vector as make_vector
+# ---------------------------------------------------------------------------
+# Helpers of the constructor and indexing Ops: shape arithmetic on ints or
+# symbolic int64 scalars (ints stay ints), and their gradients.
+# ---------------------------------------------------------------------------
 
-_FROM_JOIN = frozenset({"ARange", "Eye", "MakeVector", "arange", "eye", "make_vector"})
+#: A size: an int, or an int64 0-d tensor.
+Dim = Any
+_INT_KINDS = "iu"
 
 
-def __getattr__(name: str) -> object:
-    if name not in _FROM_JOIN:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib  # (graft.tensor.join is also the name of a function)
+def ttype(v: Variable) -> TensorType:
+    """``v.type`` seen as a `TensorType` (the variables here are tensors)."""
+    return v.type  # type: ignore[return-value]
 
-    value = getattr(importlib.import_module("graft.tensor.join"), name)
-    globals()[name] = value
-    return value
+
+def const_int(v: Any) -> int | None:
+    """The value of ``v`` if it is a Python/NumPy integer or a constant integer scalar, else None."""
+    if isinstance(v, bool | np.bool_):
+        return int(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, Variable):
+        if isinstance(v, Constant):
+            data = np.asarray(v.data)
+            if data.ndim == 0 and data.dtype.kind in _INT_KINDS + "b":
+                return int(data)
+            return None
+        dtype = getattr(v.type, "dtype", "")
+        if (
+            v.owner is not None
+            and getattr(v.type, "ndim", None) == 0
+            and dtype[:1] in ("i", "u", "b")
+        ):
+            try:
+                val = np.asarray(get_underlying_scalar_constant_value(v))
+            except NotScalarConstantError:
+                return None
+            # The lookup sees through casts: apply this variable's own dtype.
+            with np.errstate(all="ignore"):
+                return int(val.astype(dtype))
+    return None
+
+
+def _dim(v: Any) -> Dim:
+    c = const_int(v)
+    if c is not None:
+        return c
+    v = as_tensor_variable(v)
+    return v if v.type.dtype == "int64" else cast(v, "int64")
+
+
+def _m() -> Any:
+    from graft.tensor import math
+
+    return math
+
+
+def d_add(a: Dim, b: Dim) -> Dim:
+    a, b = _dim(a), _dim(b)
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    if isinstance(b, int) and b == 0:
+        return a
+    if isinstance(a, int) and a == 0:
+        return b
+    return _m().add(a, b)
+
+
+def d_sub(a: Dim, b: Dim) -> Dim:
+    a, b = _dim(a), _dim(b)
+    if isinstance(a, int) and isinstance(b, int):
+        return a - b
+    if isinstance(b, int) and b == 0:
+        return a
+    return _m().sub(a, b)
+
+
+def d_mul(a: Dim, b: Dim) -> Dim:
+    a, b = _dim(a), _dim(b)
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if isinstance(b, int) and b == 1:
+        return a
+    if isinstance(a, int) and a == 1:
+        return b
+    return _m().mul(a, b)
+
+
+def d_floordiv(a: Dim, b: Dim) -> Dim:
+    a, b = _dim(a), _dim(b)
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b
+    if isinstance(b, int) and b == 1:
+        return a
+    return _m().int_div(a, b)
+
+
+def d_max(a: Dim, b: Dim) -> Dim:
+    a, b = _dim(a), _dim(b)
+    if isinstance(a, int) and isinstance(b, int):
+        return max(a, b)
+    return _m().maximum(a, b)
+
+
+def d_min(a: Dim, b: Dim) -> Dim:
+    a, b = _dim(a), _dim(b)
+    if isinstance(a, int) and isinstance(b, int):
+        return min(a, b)
+    return _m().minimum(a, b)
+
+
+def is_discrete(v: Variable) -> bool:
+    return v.type.dtype == "bool" or v.type.dtype[0] in "iu"  # type: ignore[attr-defined,no-any-return]
+
+
+def is_disconnected(g: Any) -> bool:
+    """Whether an output gradient is missing (None or of the gradient module's DisconnectedType)."""
+    return g is None or type(getattr(g, "type", None)).__name__ == "DisconnectedType"
+
+
+def disconnected() -> Variable:
+    return disconnected_type()
+
+
+def discrete_zero_grad(x: Variable, gz: Variable) -> Variable:
+    """The zero gradient of a discrete input: float, of ``gz``'s dtype when that is a float."""
+    dt = gz.type.dtype if gz.type.dtype.startswith("float") else "float64"  # type: ignore[attr-defined]
+    return zeros_like(x, dtype=dt)
+
+
+# ---------------------------------------------------------------------------
+# Constructor Ops: MakeVector, ARange, Eye
+# ---------------------------------------------------------------------------
+
+
+def _fits(v: Variable, dtype: str) -> bool:
+    """Whether ``v``'s values go into ``dtype`` without loss (safe cast, or a fitting constant)."""
+    vd = v.type.dtype  # type: ignore[attr-defined]
+    if np.can_cast(vd, dtype, "safe"):
+        return True
+    if isinstance(v, Constant):
+        data = np.asarray(v.data)
+        with np.errstate(all="ignore"):
+            conv = data.astype(dtype)
+        return bool(np.array_equal(conv, data))
+    return False
+
+
+# ---------------------------------------------------------------------------
+# MakeVector
+# ---------------------------------------------------------------------------
+
+
+class MakeVector(Op):
+    """A vector of ``dtype`` from 0-d tensors: ``MakeVector("int64")(a, b, c)``.
+
+    Each input must cast to ``dtype`` without loss. Shape code relies on it:
+    a `Reshape` to ``make_vector(n, 3)`` knows its second size statically.
+
+    Example::
+
+        v = MakeVector("float64")(x_scalar, 2.0)   # [x, 2.0]
+    """
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: Any = "int64") -> None:
+        self.dtype = _norm_dtype(dtype)
+
+    def make_node(self, *inputs: Any) -> Apply:
+        ins = []
+        for i, v in enumerate(inputs):
+            if not isinstance(v, Variable):
+                v = constant(v, dtype=self.dtype)
+            v = as_tensor_variable(v)
+            if ttype(v).ndim != 0:
+                raise TypeError(f"{self}: input {i} ({v}) must be 0-d, got {ttype(v).ndim}-d")
+            if not _fits(v, self.dtype):
+                raise TypeError(
+                    f"{self}: input {i} ({v}) of dtype {ttype(v).dtype} does not fit {self.dtype}"
+                )
+            ins.append(v)
+        return Apply(self, ins, [TensorType(self.dtype, (len(ins),))()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = np.array(inputs, dtype=self.dtype).reshape(len(inputs))
+
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
+        return [(len(node.inputs),)]
+
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
+        (gz,) = output_grads
+        out = []
+        for i, x in enumerate(inputs):
+            if is_discrete(x):
+                out.append(discrete_zero_grad(x, gz))
+            elif is_disconnected(gz):
+                out.append(disconnected())
+            else:
+                out.append(cast(gz[i], x.type.dtype))  # type: ignore[attr-defined,index]
+        return out
+
+    def __str__(self) -> str:
+        return f"MakeVector{{dtype={self.dtype}}}"
+
+
+def make_vector(*scalars: Any, dtype: Any = None) -> Variable:
+    """A vector of the given 0-d values; the dtype defaults to NumPy's promotion of theirs.
+
+    Example::
+
+        make_vector(x.shape[0], 3)   # an int64 vector of length 2
+    """
+    vals = [v if isinstance(v, Variable) else constant(v) for v in scalars]
+    vals = [as_tensor_variable(v) for v in vals]
+    if dtype is None:
+        if not vals:
+            dtype = "int64"
+        else:
+            dtype = _promote_weak(scalars, vals)
+    dt = _norm_dtype(dtype)
+    conv: list[Variable] = []
+    for raw, v in zip(scalars, vals):
+        if not isinstance(raw, Variable):
+            conv.append(constant(raw, dtype=dt))
+        elif ttype(v).dtype != dt and not np.can_cast(ttype(v).dtype, dt, "safe"):
+            conv.append(cast(v, dt))
+        else:
+            conv.append(v)
+    return MakeVector(dt)(*conv)
+
+
+def _promote_weak(raw: Sequence[Any], vals: Sequence[Variable]) -> str:
+    # Python numbers adapt to the symbolic dtypes (NEP 50) when they fit, else
+    # promote with their default dtype, as in `Elemwise`.
+    strong = [v.type.dtype for r, v in zip(raw, vals) if isinstance(r, Variable)]  # type: ignore[attr-defined]
+    if not strong:
+        return np.result_type(*[np.asarray(r) for r in raw]).name
+    dt = np.result_type(*strong)
+    for r in raw:
+        if isinstance(r, Variable):
+            continue
+        cand = np.result_type(dt, r)
+        with np.errstate(all="ignore"):
+            fits = bool(np.asarray(r).astype(cand) == r)
+        dt = cand if fits else np.result_type(dt, np.asarray(r).dtype)
+    return dt.name
+
+
+def _arange_len(start: Any, stop: Any, step: Any) -> int:
+    if all(isinstance(v, int | np.integer) for v in (start, stop, step)):
+        return max(0, -((int(start) - int(stop)) // int(step)))
+    return max(0, math.ceil((float(stop) - float(start)) / float(step)))
+
+
+def _const_scalar(v: Variable) -> Any:
+    if isinstance(v, Constant):
+        return np.asarray(v.data)[()]
+    return None
+
+
+class ARange(Op):
+    """``np.arange(start, stop, step)`` of ``dtype`` from three 0-d inputs.
+
+    The length is static when all three are constants; a constant zero step
+    is an error at build time.
+
+    Example::
+
+        ARange("int64")(0, n, 2)
+    """
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = _norm_dtype(dtype)
+
+    def make_node(self, start: Any, stop: Any, step: Any) -> Apply:
+        ins = [as_tensor_variable(v) for v in (start, stop, step)]
+        for name, v in zip(("start", "stop", "step"), ins):
+            if ttype(v).ndim != 0:
+                raise TypeError(f"{self}: {name} must be a scalar, got {ttype(v).ndim}-d {v}")
+            if ttype(v).dtype == "bool" or ttype(v).dtype[0] not in "iuf":
+                raise TypeError(f"{self}: {name} must be a real number, got {ttype(v).dtype}")
+        consts = [_const_scalar(v) for v in ins]
+        length: int | None = None
+        if consts[2] is not None and consts[2] == 0:
+            raise ValueError(f"{self}: step must not be zero")
+        if all(c is not None for c in consts):
+            length = _arange_len(*consts)
+        return Apply(self, ins, [TensorType(self.dtype, (length,))()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        start, stop, step = (np.asarray(v)[()] for v in inputs)
+        if step == 0:
+            raise ValueError(f"{self}: step must not be zero")
+        output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)  # type: ignore[call-overload]
+
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
+        n = node.outputs[0].type.shape[0]  # type: ignore[attr-defined]
+        if n is not None:
+            return [(n,)]
+        start, stop, step = node.inputs
+        if all(v.type.dtype[0] in "iu" for v in node.inputs):  # type: ignore[attr-defined]
+            return [(d_max(0, d_sub(0, d_floordiv(d_sub(start, stop), step))),)]
+        from graft.tensor import math as tm
+
+        fstart, fstop, fstep = (cast(v, "float64") for v in (start, stop, step))
+        span = tm.true_div(tm.sub(fstop, fstart), fstep)
+        return [(d_max(0, cast(tm.ceil(span), "int64")),)]
+
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
+        start, _stop, step = inputs
+        (gz,) = output_grads
+        (out,) = outputs
+        if is_disconnected(gz) or is_discrete(out):
+            return [
+                discrete_zero_grad(start, gz) if is_discrete(start) else disconnected(),
+                disconnected(),
+                discrete_zero_grad(step, gz) if is_discrete(step) else disconnected(),
+            ]
+        from graft.tensor import math as tm
+        from graft.tensor.shape import shape_i
+
+        # out[k] = start + k * step
+        k = arange(0, shape_i(out, 0), 1, dtype=gz.type.dtype)  # type: ignore[attr-defined]
+        g_start = tm.sum(gz)
+        g_step = tm.sum(tm.mul(gz, k))
+        res = []
+        for v, g in ((start, g_start), (step, g_step)):
+            res.append(discrete_zero_grad(v, gz) if is_discrete(v) else cast(g, v.type.dtype))  # type: ignore[attr-defined]
+        return [res[0], disconnected(), res[1]]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True], [False], [True]]
+
+    def __str__(self) -> str:
+        return f"ARange{{{self.dtype}}}"
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Variable:
+    """``np.arange``: ``arange(stop)`` or ``arange(start, stop, step)``.
+
+    Without ``dtype``, integers give int64 and any float gives float64, as in
+    NumPy (``np.result_type(int64, ...)`` of the argument dtypes).
+
+    Example::
+
+        arange(n)            # 0, 1, ..., n - 1
+        arange(0.0, 1.0, 0.25)
+    """
+    if stop is None:
+        start, stop = 0, start
+    vals = [as_tensor_variable(v) for v in (start, stop, step)]
+    if dtype is None:
+        dt = np.result_type("int64", *[ttype(v).dtype for v in vals]).name
+    else:
+        dt = _norm_dtype(dtype)
+    return ARange(dt)(*vals)
+
+
+class Eye(Op):
+    """``np.eye(n, m, k)`` of ``dtype`` from three integer scalars.
+
+    Example::
+
+        Eye("float64")(3, 4, 1)
+    """
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: Any = None) -> None:
+        self.dtype = _norm_dtype(dtype)
+
+    def make_node(self, n: Any, m: Any, k: Any) -> Apply:
+        ins = [as_tensor_variable(v) for v in (n, m, k)]
+        for name, v in zip(("n", "m", "k"), ins):
+            if ttype(v).ndim != 0 or ttype(v).dtype == "bool" or ttype(v).dtype[0] not in "iu":
+                raise TypeError(f"{self}: {name} must be an integer scalar, got {v} ({v.type})")
+        shape = []
+        for name, v in zip(("n", "m"), ins[:2]):
+            c = const_int(v)
+            if c is not None and c < 0:
+                raise ValueError(f"{self}: {name} must be non-negative, got {c}")
+            shape.append(c)
+        return Apply(self, ins, [TensorType(self.dtype, shape)()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        n, m, k = (int(v) for v in inputs)
+        output_storage[0][0] = np.eye(n, m, k, dtype=self.dtype)
+
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: list[Any]) -> list[Any]:
+        st = node.outputs[0].type.shape  # type: ignore[attr-defined]
+        n, m = node.inputs[:2]
+        return [
+            (
+                st[0] if st[0] is not None else cast(n, "int64"),
+                st[1] if st[1] is not None else cast(m, "int64"),
+            )
+        ]
+
+    def L_op(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
+    ) -> list[Variable]:
+        return [disconnected() for _ in inputs]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[False], [False], [False]]
+
+    def __str__(self) -> str:
+        return f"Eye{{{self.dtype}}}"
+
+
+def eye(n: Any, m: Any = None, k: Any = 0, dtype: Any = None) -> Variable:
+    """``np.eye``: an ``n`` x ``m`` matrix with ones on diagonal ``k`` (``floatX`` by default).
+
+    Example::
+
+        eye(3)            # 3x3 identity
+        eye(2, 4, k=1, dtype="int8")
+    """
+    if m is None:
+        m = n
+    return Eye(dtype)(n, m, k)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from graft.tensor.basic import _ttype, as_tensor_variable, cast
+from graft.tensor.basic import _ttype, arange, as_tensor_variable, cast
 from graft.tensor.elemwise import DimShuffle
 from graft.tensor.variable import TensorVariable
 
@@ -142,7 +142,6 @@ def _permute(x: Any, labels: list[Label], order: list[Label]) -> Any:
 
 def _diagonal(x: Any, p: int, q: int) -> Any:
     """The diagonal of axes ``p`` and ``q`` of ``x``, moved to the last axis."""
-    from graft.tensor.join import arange
 
     nd = _ttype(x).ndim
     sp, sq = _ttype(x).shape[p], _ttype(x).shape[q]

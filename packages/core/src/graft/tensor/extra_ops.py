@@ -36,7 +36,7 @@ from graft.tensor._helpers import (
     _np_dtype,
     _tm,
 )
-from graft.tensor.basic import cast
+from graft.tensor.basic import arange, cast, constant
 from graft.tensor.extra_ops_set import (
     Bincount,
     Nonzero,
@@ -461,8 +461,6 @@ def _scalar_dtype(v: Any) -> Any:
 
 
 def _linspace_end(what: str, v: Any, dtype: str) -> Any:
-    from graft.tensor.basic import constant
-
     if isinstance(v, Variable):
         t = _as_tensor(v)
     else:
@@ -489,8 +487,6 @@ def linspace(
     """
     import operator
 
-    from graft.tensor.basic import constant
-    from graft.tensor.join import arange
     from graft.tensor.shape import specify_shape
     from graft.tensor.subtensor import set_subtensor
 
@@ -542,7 +538,6 @@ def nan_to_num(
 
         nan_to_num(gt.dvector("x"), nan=-1.0)
     """
-    from graft.tensor.basic import constant
 
     x = _as_tensor(x)
     dtype = np.dtype(x.type.dtype)

@@ -49,7 +49,15 @@ from graft.gradient.types import grad_not_implemented
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
 from graft.tensor._helpers import _as_tensor, _discrete_grad, _is_discrete_dtype, _np_dtype, _tm
-from graft.tensor.basic import cast, expand_dims, pad_left
+from graft.tensor.basic import (
+    NotScalarConstantError,
+    cast,
+    constant,
+    expand_dims,
+    eye,
+    get_underlying_scalar_constant_value,
+    pad_left,
+)
 from graft.tensor.elemwise import DimShuffle
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
@@ -128,7 +136,6 @@ def _mm(x: Any, y: Any) -> Any:
 
 def _is_zero(g: Any) -> bool:
     """Whether ``g`` is a constant zero (what `grad` passes for an unused output)."""
-    from graft.tensor.basic import NotScalarConstantError, get_underlying_scalar_constant_value
 
     try:
         return bool(get_underlying_scalar_constant_value(g) == 0)
@@ -144,8 +151,6 @@ def _like(g: Any, a: Any) -> Any:
 
 
 def _eye(n: Any, dtype: str) -> Any:
-    from graft.tensor.join import eye
-
     return eye(n, dtype=dtype)
 
 
@@ -669,7 +674,6 @@ def _vector_norm(x: Any, ord: Any, axis: int) -> Any:
     if ord == 1:
         return tm.sum(tm.abs(x), axis=axis)
     # Exponents in x's dtype: a float32 norm stays float32 for any p, as in NumPy.
-    from graft.tensor.basic import constant
 
     p, inv_p = (constant(np.asarray(e, dtype=x.type.dtype)) for e in (ord, 1.0 / ord))
     return tm.sum(tm.abs(x) ** p, axis=axis) ** inv_p

@@ -11,7 +11,17 @@ import numpy as np
 from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
-from graft.tensor.basic import _as_shape_entries, _ttype, as_tensor_variable, constant
+from graft.tensor.basic import (
+    MakeVector,
+    _as_shape_entries,
+    _ttype,
+    as_tensor_variable,
+    cast,
+    constant,
+    get_underlying_scalar_constant_value,
+    get_vector_length,
+    make_vector,
+)
 from graft.tensor.type import TensorType
 
 
@@ -177,7 +187,6 @@ class Reshape(Op):
             raise TypeError(f"Reshape: the shape must be an integer vector, got {shp.type}")
         static: list[int | None] = [None] * self.ndim
         from graft.graph.basic import Constant
-        from graft.tensor.basic import get_underlying_scalar_constant_value
 
         if isinstance(shp, Constant):
             vals = [int(v) for v in np.asarray(shp.data)]
@@ -201,7 +210,6 @@ class Reshape(Op):
             if isinstance(shp.owner.op, Shape):
                 # reshape(x, y.shape): the result has y's known sizes.
                 static = list(shp.owner.inputs[0].type.shape)
-            from graft.tensor.join import MakeVector  # join builds on this module
 
             if isinstance(shp.owner.op, MakeVector):
                 for i, e in enumerate(shp.owner.inputs):
@@ -277,20 +285,14 @@ def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
         if all(isinstance(s, int | np.integer) for s in newshape):
             shp = constant(np.asarray(newshape, dtype="int64"))
         else:
-            from graft.tensor.join import make_vector
-
             shp = make_vector(*_as_shape_entries_allow_neg(newshape))
         nd = len(newshape)
     else:
         shp = as_tensor_variable(newshape)
         if ndim is None:
-            from graft.tensor.basic import get_vector_length
-
             ndim = get_vector_length(shp)
         nd = ndim
         if _ttype(shp).dtype != "int64":
-            from graft.tensor.basic import cast
-
             shp = cast(shp, "int64")
     return Reshape(nd)(x, shp)
 

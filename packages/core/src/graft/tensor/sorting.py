@@ -32,6 +32,7 @@ from graft.tensor._helpers import (
     _is_discrete_dtype,
     _np_dtype,
 )
+from graft.tensor.basic import arange, cast, zeros_like
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
 
@@ -118,7 +119,6 @@ class SortOp(_SortBase):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.tensor.basic import cast, zeros_like
         from graft.tensor.shape import reshape, shape, specify_shape
         from graft.tensor.subtensor import set_subtensor
 
@@ -162,8 +162,6 @@ class ArgSortOp(_SortBase):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.tensor.basic import zeros_like
-
         (x,) = inputs
         if _is_discrete_dtype(x.type.dtype):
             return [_discrete_grad(x)]
@@ -176,7 +174,6 @@ def _along_axis(x: Any, idx: Any, axis: int) -> tuple[Any, ...]:
     ``idx`` has ``x``'s shape; every other dimension is indexed by a broadcast ``arange``.
     """
     from graft.tensor.elemwise import DimShuffle
-    from graft.tensor.join import arange
     from graft.tensor.shape import shape_i
 
     nd = x.type.ndim

@@ -17,25 +17,33 @@ from typing import Any
 
 import numpy as np
 
-from graft.gradient.types import disconnected_type
-from graft.graph.basic import Apply, Constant, Variable
+from graft.graph.basic import Apply, Variable
 from graft.graph.op import Op
+
+# The shape arithmetic and gradient helpers live in graft.tensor.basic (the
+# constructor Ops there use them too); the indexing Ops import them from here.
 from graft.tensor.basic import (
-    NotScalarConstantError,
+    Dim,
+    _dim,
+    _m,
     as_tensor_variable,
-    cast,
+    const_int,
     constant,
-    get_underlying_scalar_constant_value,
+    d_add,
+    d_floordiv,
+    d_max,
+    d_min,
+    d_sub,
+    disconnected,
+    discrete_zero_grad,
+    is_disconnected,
+    is_discrete,
     sum_to_shape_of,
+    ttype,
     zeros_like,
 )
+from graft.tensor.basic import d_mul as d_mul
 from graft.tensor.type import TensorType
-
-
-def ttype(v: Variable) -> TensorType:
-    """``v.type`` seen as a `TensorType` (the variables here are tensors)."""
-    return v.type  # type: ignore[return-value]
-
 
 SYM = "?"
 ELLIPSIS = "..."
@@ -43,110 +51,6 @@ ARRAY = "a"
 MASK = "b"
 
 IdxEntry = Any  # int | str | tuple[int | str | None, int | str | None, int | str | None] | None
-Dim = Any  # int | Variable (an int64 0-d tensor)
-
-_INT_KINDS = "iu"
-
-
-# ---------------------------------------------------------------------------
-# Shape arithmetic on ints or symbolic int64 scalars (ints stay ints).
-# ---------------------------------------------------------------------------
-
-
-def const_int(v: Any) -> int | None:
-    """The value of ``v`` if it is a Python/NumPy integer or a constant integer scalar, else None."""
-    if isinstance(v, bool | np.bool_):
-        return int(v)
-    if isinstance(v, int | np.integer):
-        return int(v)
-    if isinstance(v, Variable):
-        if isinstance(v, Constant):
-            data = np.asarray(v.data)
-            if data.ndim == 0 and data.dtype.kind in _INT_KINDS + "b":
-                return int(data)
-            return None
-        dtype = getattr(v.type, "dtype", "")
-        if (
-            v.owner is not None
-            and getattr(v.type, "ndim", None) == 0
-            and dtype[:1] in ("i", "u", "b")
-        ):
-            try:
-                val = np.asarray(get_underlying_scalar_constant_value(v))
-            except NotScalarConstantError:
-                return None
-            # The lookup sees through casts: apply this variable's own dtype.
-            with np.errstate(all="ignore"):
-                return int(val.astype(dtype))
-    return None
-
-
-def _dim(v: Any) -> Dim:
-    c = const_int(v)
-    if c is not None:
-        return c
-    v = as_tensor_variable(v)
-    return v if v.type.dtype == "int64" else cast(v, "int64")
-
-
-def _m() -> Any:
-    from graft.tensor import math
-
-    return math
-
-
-def d_add(a: Dim, b: Dim) -> Dim:
-    a, b = _dim(a), _dim(b)
-    if isinstance(a, int) and isinstance(b, int):
-        return a + b
-    if isinstance(b, int) and b == 0:
-        return a
-    if isinstance(a, int) and a == 0:
-        return b
-    return _m().add(a, b)
-
-
-def d_sub(a: Dim, b: Dim) -> Dim:
-    a, b = _dim(a), _dim(b)
-    if isinstance(a, int) and isinstance(b, int):
-        return a - b
-    if isinstance(b, int) and b == 0:
-        return a
-    return _m().sub(a, b)
-
-
-def d_mul(a: Dim, b: Dim) -> Dim:
-    a, b = _dim(a), _dim(b)
-    if isinstance(a, int) and isinstance(b, int):
-        return a * b
-    if isinstance(b, int) and b == 1:
-        return a
-    if isinstance(a, int) and a == 1:
-        return b
-    return _m().mul(a, b)
-
-
-def d_floordiv(a: Dim, b: Dim) -> Dim:
-    a, b = _dim(a), _dim(b)
-    if isinstance(a, int) and isinstance(b, int):
-        return a // b
-    if isinstance(b, int) and b == 1:
-        return a
-    return _m().int_div(a, b)
-
-
-def d_max(a: Dim, b: Dim) -> Dim:
-    a, b = _dim(a), _dim(b)
-    if isinstance(a, int) and isinstance(b, int):
-        return max(a, b)
-    return _m().maximum(a, b)
-
-
-def d_min(a: Dim, b: Dim) -> Dim:
-    a, b = _dim(a), _dim(b)
-    if isinstance(a, int) and isinstance(b, int):
-        return min(a, b)
-    return _m().minimum(a, b)
 
 
 def d_where(cond: Any, a: Dim, b: Dim) -> Dim:
@@ -491,25 +395,6 @@ def check_index_scalar(op: Any, v: Variable) -> Variable:
     if ttype(v).ndim != 0 or ttype(v).dtype[0] not in "iu":
         raise TypeError(f"{op}: a symbolic index must be an integer scalar, got {v} ({v.type})")
     return v
-
-
-def is_discrete(v: Variable) -> bool:
-    return v.type.dtype == "bool" or v.type.dtype[0] in "iu"  # type: ignore[attr-defined,no-any-return]
-
-
-def is_disconnected(g: Any) -> bool:
-    """Whether an output gradient is missing (None or of the gradient module's DisconnectedType)."""
-    return g is None or type(getattr(g, "type", None)).__name__ == "DisconnectedType"
-
-
-def disconnected() -> Variable:
-    return disconnected_type()
-
-
-def discrete_zero_grad(x: Variable, gz: Variable) -> Variable:
-    """The zero gradient of a discrete input: float, of ``gz``'s dtype when that is a float."""
-    dt = gz.type.dtype if gz.type.dtype.startswith("float") else "float64"  # type: ignore[attr-defined]
-    return zeros_like(x, dtype=dt)
 
 
 def check_inc_value(op: Any, x: Variable, y: Any) -> Variable:

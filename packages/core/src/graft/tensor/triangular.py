@@ -30,7 +30,7 @@ from graft.gradient.types import disconnected_type
 from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.op import Op
 from graft.tensor._helpers import _as_tensor, _discrete_grad, _is_discrete_dtype, _tm
-from graft.tensor.basic import cast, constant, zeros_like
+from graft.tensor.basic import arange, cast, constant, transpose, zeros_like
 from graft.tensor.type import TensorType
 from graft.tensor.variable import TensorVariable
 
@@ -152,8 +152,6 @@ class ExtractDiag(Op):
         outputs: Sequence[Any],
         output_grads: Sequence[Any],
     ) -> list[Variable]:
-        from graft.tensor.basic import transpose
-        from graft.tensor.join import arange
         from graft.tensor.shape import shape_i
         from graft.tensor.subtensor import set_subtensor
 
@@ -278,7 +276,6 @@ def trace(
 
 def _tri_mask(name: str, n: Any, m: Any, k: Any) -> Any:
     """Boolean ``(n, m)`` mask of ``j <= i + k``."""
-    from graft.tensor.join import arange
 
     n = _int_scalar(name, "N", n)
     m = n if m is None else _int_scalar(name, "M", m)
@@ -354,7 +351,6 @@ def _tri_count(lower: bool, n: Any, k: Any, m: Any) -> Any:
         i = np.arange(max(int(n), 0))
         per_row = i + k + 1 if lower else m - i - k
         return int(np.clip(per_row, 0, max(int(m), 0)).sum())
-    from graft.tensor.join import arange
     from graft.tensor.math import sum as tsum
 
     tm = _tm()
