@@ -296,8 +296,6 @@ for _cls, _name in [
     (ss.Erfcx, "erfcx"),
     (ss.Erfinv, "erfinv"),
     (ss.Gamma, "gamma"),
-    (sg.GammaInc, "gammainc"),
-    (sg.GammaIncC, "gammaincc"),
 ]:
     SCALAR_FUNCTIONS[_cls] = _float(lambda _n=_name: getattr(_jss(), _n))
 
@@ -308,8 +306,28 @@ def _round_away(x: Any) -> Any:
     return jnp.where(jnp.abs(x - t) >= 0.5, t + jnp.sign(x), t)
 
 
+def _xlogy0(x: Any, y: Any) -> Any:
+    # 0 wherever x == 0, whatever y is (NaN included), as graft defines it.
+    jnp = _jnp()
+    return jnp.where(x == 0, jnp.zeros((), x.dtype), x * jnp.log(y))
+
+
 def _xlogx(x: Any) -> Any:
-    return _jss().xlogy(x, x)
+    return _xlogy0(x, x)
+
+
+def _gammainc(a: Any, x: Any) -> Any:
+    # SciPy: P(0, x > 0) = 1 and P(inf, x) = 0 (JAX gives NaN there).
+    jnp = _jnp()
+    res = _jss().gammainc(a, x)
+    res = jnp.where((a == 0) & (x > 0), jnp.ones((), res.dtype), res)
+    return jnp.where((a == jnp.inf) & (x >= 0) & (x < jnp.inf), jnp.zeros((), res.dtype), res)
+
+
+def _gammaincc(a: Any, x: Any) -> Any:
+    jnp = _jnp()
+    res = _jss().gammaincc(a, x)
+    return jnp.where((a == jnp.inf) & (x >= 0) & (x < jnp.inf), jnp.ones((), res.dtype), res)
 
 
 def _softplus(x: Any) -> Any:
@@ -347,7 +365,9 @@ def _trigamma(x: Any) -> Any:
 
 SCALAR_FUNCTIONS[sm.RoundHalfAwayFromZero] = _float(lambda: _round_away)
 SCALAR_FUNCTIONS[sm.XlogX] = _float(lambda: _xlogx)
-SCALAR_FUNCTIONS[sm.XlogY0] = _float(lambda: _jss().xlogy)
+SCALAR_FUNCTIONS[sm.XlogY0] = _float(lambda: _xlogy0)
+SCALAR_FUNCTIONS[sg.GammaInc] = _float(lambda: _gammainc)
+SCALAR_FUNCTIONS[sg.GammaIncC] = _float(lambda: _gammaincc)
 SCALAR_FUNCTIONS[ss.Softplus] = _float(lambda: _softplus)
 SCALAR_FUNCTIONS[ss.Log1mExp] = _float(lambda: _log1mexp)
 SCALAR_FUNCTIONS[ss.Erfcinv] = _float(lambda: _erfcinv)
@@ -368,6 +388,10 @@ def _polygamma(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
         ok = (k == n) & (k >= 0)
         x = _cast(jnp.asarray(x), dt)
         res = _jss().polygamma(jnp.where(ok, k, 0), x)
+        # SciPy at the poles (x a non-positive integer, and -inf): (-1)**(n + 1) * inf.
+        pole = (x <= 0) & (jnp.floor(x) == x)
+        signed_inf = jnp.where(k % 2 == 1, jnp.inf, -jnp.inf).astype(dt)
+        res = jnp.where(pole & (k >= 1), signed_inf, res)
         res = jnp.where(k == 0, _digamma(x), jnp.where(x == jnp.inf, jnp.zeros((), dt), res))
         return jnp.where(ok, res, jnp.full((), np.nan, dt))
 
