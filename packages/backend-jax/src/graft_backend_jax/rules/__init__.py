@@ -6,6 +6,7 @@ returns the sequence of the node's output values, computed with ``jax.numpy``
 """
 
 from graft_backend_jax.rules import (  # registration
+    control_flow,
     elemwise,
     indexing,
     linalg,
