@@ -32,6 +32,8 @@ def mc_close(draws: np.ndarray, target: float, k: float = 4.0) -> bool:
     import arviz as az
 
     arr = np.asarray(draws, dtype=float)
+    if arr.ndim > 2:  # extra dimensions: independent components, counted as more chains
+        arr = np.moveaxis(arr.reshape(*arr.shape[:2], -1), -1, 1).reshape(-1, arr.shape[1])
     ess = float(az.ess(arr))
     se = float(np.std(arr)) / np.sqrt(ess)
     return abs(float(np.mean(draws)) - target) < k * se

@@ -3,14 +3,18 @@
 The approximation is a Gaussian on the unconstrained space, ``z = mu + L eps``
 with ``eps ~ N(0, I)``: ``L = diag(exp(omega))`` (mean-field) or a lower
 triangular ``L`` with a positive diagonal (full-rank). The ELBO is one graft
-graph of (mu, L's parameters, eps): the model's log-density at ``obj_n_mc``
-reparameterised draws plus the Gaussian's entropy; its gradient comes from
-`graft.grad` and the pair is compiled once. The optimiser is Adam, fed fresh
+graph of (mu, L's parameters, eps): the model's log-density at the
+reparameterised draw plus the Gaussian's entropy; its gradient comes from
+`graft.grad` and the pair is compiled once, then averaged over ``obj_n_mc``
+noise draws per step. The optimiser is Adam, fed fresh
 noise ``eps`` from a seeded NumPy generator each step, with a rate decaying
 as ``learning_rate / sqrt(1 + t / 1000)``; every
 ``check_every`` steps the parameters averaged over the last window are
 compared with the previous window's, and the fit stops when the relative
-change falls below ``tol`` (the averaged parameters are the result).
+change falls below ``tol`` or when the ELBO stops improving (the last
+window's mean ELBO within two standard errors of the previous one's, after
+at least four windows); the last window's averaged parameters are the
+result.
 
 Example::
 
@@ -47,28 +51,40 @@ class ADVIResult:
         self.converged = converged
 
 
-def _elbo_function(ld: LogDensity, method: str, n_mc: int) -> Any:
+def _elbo_function(ld: LogDensity, method: str) -> Any:
+    """``f(mu, rho, eps, c) -> (elbo, d/dmu, d/drho)`` at one noise vector ``eps``."""
     assert ld.graph is not None
     x, c, lp = ld.graph
     d = ld.ndim
     mu = gt.dvector("mu")
     rho = gt.dmatrix("rho") if method == "fullrank" else gt.dvector("rho")
-    eps = gt.dmatrix("eps")  # (n_mc, d) standard normal noise
+    eps = gt.dvector("eps")
     if method == "fullrank":
         # Strictly lower part as is, diagonal through exp: a positive-diagonal Cholesky factor.
         strict = np.tril(np.ones((d, d)), -1)
         chol = rho * strict + gt.exp(rho) * np.eye(d)
-        z = mu + gt.dot(eps, chol.T)
+        z = mu + gt.dot(chol, eps)
         entropy = gt.sum(rho * np.eye(d))
     else:
         z = mu + eps * gt.exp(rho)
         entropy = gt.sum(rho)
-    terms = [clone_replace(lp, {x: z[i]}) for i in range(n_mc)]
-    elbo = gt.add(*terms) / n_mc + entropy if n_mc > 1 else terms[0] + entropy
+    elbo = clone_replace(lp, {x: z}) + entropy
     g_mu, g_rho = graft.grad(elbo, [mu, rho])
     return graft.function(
         [mu, rho, eps, c], [elbo, g_mu, g_rho], mode=best_mode(), on_unused_input="ignore"
     )
+
+
+def _mc_average(fn: Any, n_mc: int) -> Any:
+    """The ELBO and its gradient averaged over the rows of the noise matrix."""
+
+    def avg(mu: np.ndarray, rho: np.ndarray, eps: np.ndarray, c: np.ndarray) -> list[Any]:
+        outs = [fn(mu, rho, e, c) for e in eps]
+        if n_mc == 1:
+            return outs[0]
+        return [sum(np.asarray(o[i]) for o in outs) / n_mc for i in range(3)]
+
+    return avg
 
 
 def _adam(
@@ -107,7 +123,13 @@ def _adam(
             if prev is not None:
                 num = sum(float(np.sum((a - b) ** 2)) for a, b in zip(avg, prev))
                 den = sum(float(np.sum(b**2)) for b in prev)
-                if np.sqrt(num) <= tol * max(np.sqrt(den), 1.0):
+                settled = np.sqrt(num) <= tol * max(np.sqrt(den), 1.0)
+                # Or the ELBO stopped improving: the last window's mean is within two
+                # standard errors of the one before (noise, not progress).
+                w1, w0 = hist[t - check_every : t], hist[t - 2 * check_every : t - check_every]
+                se = np.sqrt((w1.var() + w0.var()) / check_every)
+                flat = t >= 4 * check_every and w1.mean() - w0.mean() < 2 * se
+                if settled or flat:
                     converged = True
                     return avg, hist[:t], converged
             prev = avg
@@ -125,8 +147,8 @@ def fit_advi(
     seed: int | None = None,
     learning_rate: float = 0.01,
     obj_n_mc: int = 1,
-    tol: float = 5e-3,
-    check_every: int = 500,
+    tol: float = 1e-3,
+    check_every: int = 1000,
     return_approximation: bool = False,
 ) -> Any:
     """Fit a Gaussian to ``model``'s posterior (unconstrained space) by maximising the
@@ -155,7 +177,7 @@ def fit_advi(
     d = ld.ndim
     if d == 0:
         raise ValueError("fit_advi: the model has no free variables")
-    fn = _elbo_function(ld, method, obj_n_mc)
+    fn = _mc_average(_elbo_function(ld, method), obj_n_mc)
     rng = np.random.default_rng(seed)
     mu0 = ld.initial.copy()
     rho0 = np.zeros((d, d)) if method == "fullrank" else np.zeros(d)
