@@ -51,10 +51,22 @@ _LAZY: dict[str, str] = {
     "Simplex": "graft_ppl.value_transforms",
     "Transform": "graft_ppl.value_transforms",
     "default_transform": "graft_ppl.value_transforms",
+    "fit_advi": "graft_ppl.inference",
+    "fit_laplace": "graft_ppl.inference",
+    "sample": "graft_ppl.inference",
+    "sample_posterior_predictive": "graft_ppl.inference",
+    "sample_prior_predictive": "graft_ppl.inference",
 }
 
 if TYPE_CHECKING:
     from graft_ppl.abstract import LOGCDF, LOGP, MissingValueError, NotMeasurableError
+    from graft_ppl.inference import (
+        fit_advi,
+        fit_laplace,
+        sample,
+        sample_posterior_predictive,
+        sample_prior_predictive,
+    )
     from graft_ppl.interventions import Observed, do, observe
     from graft_ppl.joint import conditional_logp, joint_logp, logcdf, logp, value_type
     from graft_ppl.model import Model, best_mode, modelcontext
@@ -103,10 +115,15 @@ __all__ = [
     "default_transform",
     "distributions",
     "do",
+    "fit_advi",
+    "fit_laplace",
     "joint_logp",
     "logcdf",
     "logp",
     "modelcontext",
     "observe",
+    "sample",
+    "sample_posterior_predictive",
+    "sample_prior_predictive",
     "value_type",
 ]
