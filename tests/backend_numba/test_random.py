@@ -222,7 +222,7 @@ def test_shared_rng_state_advances_like_the_reference():
 def test_distributions_without_a_rule_run_through_perform():
     rng = gr.random_generator_type("rng")
     p = gt.dvector("p")
-    r1, c = gr.categorical(p, size=(5,), rng=rng, return_list=True)
+    r1, c = gr.categorical(p, size=(5,), rng=rng, return_list=True)  # native
     r2, w = gr.dirichlet(gt.ones(3), size=(2,), rng=r1, return_list=True)
     r3, m = gr.multivariate_normal(gt.zeros(2), gt.eye(2), rng=r2, return_list=True)
     r4, bb = gr.betabinomial(5, 2.0, 3.0, size=(3,), rng=r3, return_list=True)
@@ -293,3 +293,39 @@ def test_constant_generator_runs_through_perform():
     np.testing.assert_array_equal(f(), np.random.default_rng(12).normal(size=3))
     np.testing.assert_array_equal(f(), f())
     assert gen.bit_generator.state == np.random.default_rng(12).bit_generator.state
+
+
+def test_categorical_native_equals_the_reference():
+    rng = gr.random_generator_type("rng")
+    p = gt.dmatrix("p")
+    q = gt.tensor(dtype="float32", shape=(None,), name="q")
+    r1, a = gr.categorical(p, rng=rng, return_list=True)
+    r2, b = gr.categorical(p, size=(2, 3), rng=r1, return_list=True)
+    r3, c = gr.categorical(q, size=(4,), dtype="int8", rng=r2, return_list=True)
+    outs = [r3, a, b, c]
+    with graft.change_flags(backend_fallback="raise"):
+        f = graft.function([rng, p, q], outs, mode=NUMBA)
+    ref = graft.function([rng, p, q], outs, mode=PY)
+    rows = np.array([[0.2, 0.0, 0.8], [1 / 3, 1 / 3, 1 / 3], [0.0, 0.0, 1.0]])
+    cases = [
+        (rows, np.array([0.5, 0.5], dtype="float32")),
+        (np.tile(rows, (1, 2))[:, ::2], np.array([1.0], dtype="float32")),  # strided
+        (rows[:1], np.array([0.1, 0.2, 0.3, 0.4], dtype="float32")),  # broadcast row
+    ]
+    for seed, (pv, qv) in enumerate(cases):
+        got = _outcome(f, [np.random.default_rng(seed), pv, qv])
+        exp = _outcome(ref, [np.random.default_rng(seed), pv, qv])
+        if isinstance(exp, Exception):
+            assert isinstance(got, type(exp)), (seed, got, exp)
+            continue
+        _same_draws(got, exp)
+    # Invalid probabilities, no categories, and rows that do not broadcast to size.
+    for pv, qv in [
+        (np.array([[0.5, 1.5]] * 3), np.array([1.0], dtype="float32")),
+        (np.array([[np.nan, 1.0]] * 3), np.array([1.0], dtype="float32")),
+        (rows, np.zeros(0, dtype="float32")),
+        (np.vstack([rows, rows]), np.array([1.0], dtype="float32")),
+    ]:
+        got = _outcome(f, [np.random.default_rng(0), pv, qv])
+        exp = _outcome(ref, [np.random.default_rng(0), pv, qv])
+        assert isinstance(exp, ValueError) and isinstance(got, ValueError), (pv, got, exp)

@@ -4,18 +4,19 @@ A draw compiles to: a copy of the input Generator (made in object mode with
 `graft.tensor.random.type.copy_generator`, as ``perform`` copies; an
 ``inplace`` Op draws from its input directly), NumPy's parameter checks,
 then one loop over the draw's elements calling the numba ``Generator``
-method with that element's parameters. numba's Generator methods run NumPy's
-own algorithms on the same bit generator, and NumPy draws broadcast
-parameters element by element in C order, so the compiled draws and the
-advanced rng equal ``perform``'s, bit for bit.
+method with that element's parameters (``categorical``: one uniform per
+element and an inverse-CDF search of its row, as ``perform`` does). numba's
+Generator methods run NumPy's own algorithms on the same bit generator, and
+NumPy draws broadcast parameters element by element in C order, so the
+compiled draws and the advanced rng equal ``perform``'s, bit for bit.
 
-Two documented exceptions: a NaN shape parameter of ``gamma``, ``beta``,
+One documented difference: a NaN shape parameter of ``gamma``, ``beta``,
 ``invgamma`` or ``t`` gives a NaN draw without touching the bit generator
 (numba's samplers would loop forever; NumPy also returns NaN, but its stream
-then differs), and ``categorical``, ``betabinomial`` and the vector-valued
-distributions (``dirichlet``, ``multinomial``, ``multivariate_normal``) run
-through ``perform`` (the rule returns None), as does a draw from a constant
-Generator (numba cannot embed one in compiled code).
+then differs). ``betabinomial``, the vector-valued distributions
+(``dirichlet``, ``multinomial``, ``multivariate_normal``) and draws from a
+constant Generator (numba cannot embed one in compiled code) run through
+``perform``: the rule returns None.
 
 The checks mirror NumPy's: a check on one parameter looks at each of its
 elements, a check on several at each element of their broadcast, so the
@@ -136,10 +137,12 @@ def _raise(what: str) -> str:
 def random_variable_rule(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
     """A draw of a scalar-support distribution of `SPECS` (see the module docstring)."""
     op: Any = node.op
+    if isinstance(node.inputs[0], Constant):  # numba cannot freeze a Generator into code
+        return None
+    if type(op) is B.CategoricalRV:
+        return _categorical(node, ins, outs, em)
     spec = SPECS.get(type(op))
     if spec is None or op.ndim_supp != 0:  # exact classes only: a subclass may draw otherwise
-        return None
-    if isinstance(node.inputs[0], Constant):  # numba cannot freeze a Generator into code
         return None
     params = node.inputs[2:]
     draw = node.outputs[1]
@@ -236,3 +239,56 @@ def random_variable_rule(node: Apply, ins: list[str], outs: list[str], em: Any) 
     pre, got = reads(p_ins, nd, idx)
     body = [*got, f"{at(out, idx)} = {np_dtype(draw)}({expr.format(*vals, g=g)})"]
     return lines + pre + nest(idx, dims, body)
+
+
+def _categorical(node: Apply, ins: list[str], outs: list[str], em: Any) -> Lines:
+    """``categorical(p)``: per element one uniform, then the count of cumulative sums of
+    its ``p`` row at or below it (``perform``'s inverse CDF, in the same order)."""
+    op: Any = node.op
+    p, draw = node.inputs[2], node.outputs[1]
+    if not (is_tensor(p) and is_tensor(draw)):
+        return None
+    use_np(em)
+    rng_in, size_in, p_in = ins
+    g, out = outs
+    pnd, nd = ndim(p), ndim(draw)
+    e, kk, u, acc, c, j = (em.fresh(h) for h in ("e", "k", "u", "acc", "c", "j"))
+    copy = f"{kernel(em, _copy_generator)}({rng_in})"
+    lines = [
+        f"{g} = {rng_in}" if op.inplace else f"{g} = {copy}",
+        f"for {e} in {p_in}.flat:",
+        f"    if np.float64({e}) < 0 or np.float64({e}) > 1 or np.isnan(np.float64({e})):",
+        "    " + _raise("categorical: p must be in [0, 1]"),
+        f"{kk} = {p_in}.shape[{pnd - 1}]",
+        f"if {kk} == 0:",
+        _raise("categorical: p must have at least one category"),
+    ]
+    dims = [em.fresh("n") for _ in range(nd)]
+    off = nd - (pnd - 1)
+    if node.inputs[1].type.shape[0]:  # type: ignore[attr-defined]
+        lines += [f"{dims[d]} = np.int64({size_in}[{d}])" for d in range(nd)]
+        for k in range(pnd - 1):
+            lines += [
+                f"if {p_in}.shape[{k}] != 1 and {p_in}.shape[{k}] != {dims[off + k]}:",
+                _raise("categorical: p does not broadcast to size"),
+            ]
+    else:
+        lines += [f"{dims[d]} = np.int64({p_in}.shape[{d}])" for d in range(nd)]
+    lines.append(f"{out} = np.empty({tup(dims)}, {np_dtype(draw)})")
+    idx = [em.fresh("i") for _ in range(nd)]
+    sub = []
+    for k in range(pnd - 1):
+        m = em.fresh("m")
+        lines.append(f"{m} = 0 if {p_in}.shape[{k}] == 1 else 1")
+        sub.append(f"{idx[off + k]} * {m}")
+    body = [
+        f"{u} = {g}.random()",
+        f"{acc} = 0.0",
+        f"{c} = 0",
+        f"for {j} in range({kk}):",
+        f"    {acc} += np.float64({at(p_in, [*sub, j])})",
+        f"    if {acc} <= {u}:",
+        f"        {c} += 1",
+        f"{at(out, idx)} = {np_dtype(draw)}(min({c}, {kk} - 1))",
+    ]
+    return lines + nest(idx, dims, body)
