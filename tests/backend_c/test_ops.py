@@ -240,6 +240,22 @@ def test_shapes_indexing_join_alloc_and_checks():
     check([x, v, i, n], outs, cases)
 
 
+def test_integer_vector_indexing():
+    x = gt.matrix("x")
+    idx = gt.lvector("idx")
+    outs = [x[idx], x[idx[::-1]] * 2, x.T[idx]]
+    a = RNG.normal(size=(5, 3))
+    cases = [
+        (a, np.array([0, 2, 2, -1])),
+        (a[::-1], np.array([1, 0, 1])),
+        (a, np.zeros(0, "int64")),
+    ]
+    check([x, idx], outs, cases)
+    f = graft.function([x, idx], x[idx], mode=C_RAW)
+    with pytest.raises(IndexError, match="AdvancedSubtensor1"):
+        f(a, np.array([7]))
+
+
 def test_indexing_and_assert_errors_are_the_reference_ones():
     x = gt.vector("x")
     i = gt.lscalar("i")

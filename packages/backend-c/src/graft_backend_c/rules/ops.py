@@ -24,12 +24,14 @@ from graft.tensor.join import Join, MakeVector
 from graft.tensor.math import Dot
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from graft.tensor.subtensor import IncSubtensor, Subtensor
+from graft.tensor.subtensor_advanced import AdvancedSubtensor1
 from graft.tensor.subtensor_index import SYM
 from graft.tensor.type import TensorType
 from graft_backend_c.linker import RULES
 from graft_backend_c.rules.scalar import CTYPES, typenum
 
 __all__ = [
+    "advanced_subtensor1",
     "alloc",
     "check_and_raise",
     "dot",
@@ -200,6 +202,17 @@ def subtensor(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list
     lines.append("Py_DECREF(key);")
     lines.append(f"if ({out} == NULL) goto fail;")
     return lines
+
+
+@RULES.register(AdvancedSubtensor1, owner=_OWNER)
+def advanced_subtensor1(
+    node: Apply, ins: list[str], outs: list[str], em: Emitter
+) -> list[str] | None:
+    """``x[i]`` for an integer vector ``i`` (a new array) through ``PyObject_GetItem``."""
+    if not _tensors(node):
+        return None
+    (x, i), (out,) = ins, outs
+    return [f"{out} = PyObject_GetItem({x}, {i});", f"if ({out} == NULL) goto fail;"]
 
 
 @RULES.register(IncSubtensor, owner=_OWNER)
