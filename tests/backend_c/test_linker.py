@@ -125,3 +125,20 @@ def test_outputs_are_new_buffers_and_arguments_are_untouched():
     np.testing.assert_array_equal(a, keep)
     np.testing.assert_array_equal(r1[0], 2 * keep)
     assert not np.shares_memory(r1[0], r2[0])
+
+
+@needs_c
+def test_user_strings_in_op_props_reach_the_source_only_escaped(tmp_path, monkeypatch):
+    from graft.raise_op import Assert
+
+    monkeypatch.setenv("GRAFT_CACHE_DIR", str(tmp_path))
+    evil = '*/ system("echo pwned"); /*'
+    x = gt.dvector(evil)
+    f = graft.function([x], Assert(evil)(x * 2, gt.all(gt.gt(x, 0))), mode=C_RAW)
+    np.testing.assert_array_equal(f(np.ones(2)), [2.0, 2.0])
+    with pytest.raises(AssertionError, match="pwned"):
+        f(-np.ones(2))
+    (src,) = (tmp_path / "c").rglob("*.c")
+    text = src.read_text()
+    assert 'system("' not in text
+    assert "*/ system" not in text
