@@ -5,12 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
-
-pytest.importorskip("jax")
-
-import jax
 
 import graft
 import graft.tensor as gt

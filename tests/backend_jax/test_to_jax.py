@@ -7,11 +7,9 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import numpy as np
 import pytest
-
-jax = pytest.importorskip("jax")
-
 from graft_backend_jax import to_jax
 
 import graft
