@@ -142,3 +142,19 @@ def test_user_strings_in_op_props_reach_the_source_only_escaped(tmp_path, monkey
     text = src.read_text()
     assert 'system("' not in text
     assert "*/ system" not in text
+
+
+@needs_c
+def test_two_functions_of_one_cached_graph_name_their_own_lines():
+    def build():
+        x, y = gt.dvector("x"), gt.dvector("y")
+        return graft.function([x, y], gt.exp(x) * y, mode=C_RAW), x, y
+
+    f1, *_ = build()
+    x, y = gt.dvector("x"), gt.dvector("y")
+    f2 = graft.function([x, y], gt.exp(x) * y, mode=C_RAW)  # same graph: the cached module
+    assert f1.maker.compiled.fn is not f2.maker.compiled.fn
+    with pytest.raises(ValueError, match="in build"):
+        f1(np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match=r"f2 = graft\.function"):
+        f2(np.ones(2), np.ones(3))

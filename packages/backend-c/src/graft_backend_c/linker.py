@@ -120,8 +120,8 @@ class CLinker(CodegenLinker):
         # Importing SciPy's BLAS costs ~0.1-0.2 s: only for modules that call gemm.
         uses_blas = "graft_dgemm(&" in source or "graft_sgemm(&" in source
         blas = _blas_capsules() if uses_blas else (None, None)
-        replays = tuple(_replayer(seg) for seg in segments)
-        module._graft_init(init_values, *blas, replays)
+        module._graft_init(init_values, *blas)
+        module._graft_replays = tuple(_replayer(seg) for seg in segments)
         return [getattr(module, seg.entry) for seg in segments]
 
     def _driver(
@@ -226,7 +226,7 @@ def _segment_source(seg: Segment, names: dict[Variable, str], index: int) -> lis
     else:
         out.append("    res = PyList_New(0);")
     out.append("fail:")
-    out.append(f"    if (res == NULL) graft_replay({index}, args, nargs);")
+    out.append(f"    if (res == NULL) graft_replay(self, {index}, args, nargs);")
     out.extend(f"    Py_XDECREF({v});" for v in local)
     out.append("    return res;")
     out.append("}")
@@ -237,7 +237,7 @@ def _segment_source(seg: Segment, names: dict[Variable, str], index: int) -> lis
 def _init_source(globals_: list[str], segments: list[Segment]) -> list[str]:
     out = [
         "static PyObject *graft_init(PyObject *self, PyObject *const *args, Py_ssize_t n) {",
-        "    if (n != 4 || !PyTuple_Check(args[0]) || !PyTuple_Check(args[3]) "
+        "    if (n != 3 || !PyTuple_Check(args[0]) "
         f"|| PyTuple_GET_SIZE(args[0]) != {len(globals_)}) {{",
         '        PyErr_SetString(PyExc_TypeError, "graft C module: bad initialisation");',
         "        return NULL;",
@@ -253,7 +253,6 @@ def _init_source(globals_: list[str], segments: list[Segment]) -> list[str]:
         )
         out.append(f"        if ({slot} == NULL) return NULL;")
         out.append("    }")
-    out.append("    Py_XSETREF(graft_replays, Py_NewRef(args[3]));")
     out.append("    Py_RETURN_NONE;")
     out.append("}")
     out.append("")
@@ -267,13 +266,17 @@ def _init_source(globals_: list[str], segments: list[Segment]) -> list[str]:
     )
     out.append("    {NULL, NULL, 0, NULL}")
     out.append("};")
+    # Multi-phase initialisation: every load makes a new module object whose functions
+    # are bound to it (their ``self``), so each load keeps its own ``_graft_replays``.
+    out.append("static int graft_exec(PyObject *m) { return 0; }")
+    out.append("static PyModuleDef_Slot graft_slots[] = {{Py_mod_exec, graft_exec}, {0, NULL}};")
     out.append(
         f'static struct PyModuleDef graft_module = {{PyModuleDef_HEAD_INIT, "{_MODULE}", '
-        "NULL, -1, graft_methods};"
+        "NULL, 0, graft_methods, graft_slots};"
     )
     out.append(f"PyMODINIT_FUNC PyInit_{_MODULE}(void) {{")
     out.append("    import_array();")
-    out.append("    return PyModule_Create(&graft_module);")
+    out.append("    return PyModuleDef_Init(&graft_module);")
     out.append("}")
     return out
 

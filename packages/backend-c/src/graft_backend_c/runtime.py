@@ -146,22 +146,28 @@ static int graft_int_of(PyObject *o, npy_int64 *out) {
 }
 
 /* A failed segment: run the replay callable of segment k (its nodes' own perform) with
-   the exception and the arguments. Its error, which names the Op, the shapes and the
-   user's line, replaces the compiled code's; if it returns, the original error stands. */
-static PyObject *graft_replays = NULL;
-static void graft_replay(int k, PyObject *const *args, Py_ssize_t nargs) {
+   the exception and the arguments. The callables are the ``_graft_replays`` attribute of
+   the module object the function belongs to (``self``: one per load of the module, so
+   two functions built from the same cached module keep their own). The replay's error,
+   which names the Op, the shapes and the user's line, replaces the compiled code's; if
+   the replay returns, the original error stands. */
+static void graft_replay(PyObject *self, int k, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *t, *v, *tb;
-    if (graft_replays == NULL || !PyErr_Occurred() || k >= PyTuple_GET_SIZE(graft_replays))
-        return;
+    if (self == NULL || !PyErr_Occurred()) return;
     PyErr_Fetch(&t, &v, &tb);
     PyErr_NormalizeException(&t, &v, &tb);
     if (tb != NULL && v != NULL) PyException_SetTraceback(v, tb);
-    PyObject **call = v ? PyMem_Malloc((nargs + 1) * sizeof(PyObject *)) : NULL;
-    if (call == NULL) { PyErr_Restore(t, v, tb); return; }
+    PyObject *reps = PyObject_GetAttrString(self, "_graft_replays");
+    if (reps == NULL) PyErr_Clear();
+    PyObject **call = NULL;
+    if (v != NULL && reps != NULL && PyTuple_Check(reps) && k < PyTuple_GET_SIZE(reps))
+        call = PyMem_Malloc((nargs + 1) * sizeof(PyObject *));
+    if (call == NULL) { Py_XDECREF(reps); PyErr_Restore(t, v, tb); return; }
     call[0] = v;
     for (Py_ssize_t i = 0; i < nargs; i++) call[i + 1] = args[i];
-    PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(graft_replays, k), call, nargs + 1, NULL);
+    PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(reps, k), call, nargs + 1, NULL);
     PyMem_Free(call);
+    Py_DECREF(reps);
     if (r == NULL) {  /* the replay's own, named error */
         Py_XDECREF(t); Py_XDECREF(v); Py_XDECREF(tb);
         return;
