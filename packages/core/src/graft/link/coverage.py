@@ -26,6 +26,7 @@ CORE_OP_MODULES = (
     "graft.tensor",
     "graft.raise_op",
     "graft.gradient",
+    "graft.gradient.ops",  # graft.gradient loads its Ops on first use
     "graft.ifelse",
     "graft.compile.builders",
     "graft.scan",
