@@ -262,7 +262,7 @@ class LogDensity:
             clone_replace(gt.as_tensor_variable(g), {**reps, **c_reps}) for g in graphs.values()
         ]
         rv_graphs = dict(zip(graphs, outs))
-        post_fn = graft.function([x, c], outs, mode="FAST_RUN", on_unused_input="ignore")
+        post_fn = graft.function([x, c], outs, mode=mode, on_unused_input="ignore")
 
         def constrained(xv: np.ndarray, cv: np.ndarray) -> dict[str, np.ndarray]:
             with lock:

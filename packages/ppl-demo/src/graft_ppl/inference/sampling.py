@@ -18,8 +18,10 @@ Example::
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -38,6 +40,9 @@ __all__ = ["SamplingWarning", "sample"]
 
 _INT_STATS = {"tree_depth", "n_steps"}
 _BOOL_STATS = {"diverging", "reached_max_treedepth"}
+
+
+_CACHE: weakref.WeakKeyDictionary[Model, tuple[Any, LogDensity, Any]] = weakref.WeakKeyDictionary()
 
 
 class SamplingWarning(UserWarning):
@@ -152,11 +157,21 @@ def _resolve(model_or_logp: Any, initial_point: Any, what: str) -> tuple[LogDens
     if model_or_logp is None:
         model_or_logp = modelcontext(None)
     if isinstance(model_or_logp, Model):
-        steps = find_gibbs_steps(model_or_logp)
-        ld = LogDensity.from_model(model_or_logp, gibbs=steps.rvs if steps else (), what=what)
+        model = model_or_logp
+        # A model's compiled pieces are reused by later calls while its variables stay
+        # the same (compiling is most of a small model's first call).
+        key = (tuple(model.named_vars), tuple(map(id, model.named_vars.values())))
+        cached = _CACHE.get(model)
+        if cached is None or cached[0] != key:
+            steps = find_gibbs_steps(model)
+            ld = LogDensity.from_model(model, gibbs=steps.rvs if steps else (), what=what)
+            cached = (key, ld, steps.build(ld) if steps else None)
+            _CACHE[model] = cached
+        _, ld, gibbs = cached
         if initial_point is not None:
+            ld = copy.copy(ld)
             ld.initial = _initial_from_user(ld, initial_point)
-        return ld, steps.build(ld) if steps else None
+        return ld, gibbs
     if callable(model_or_logp):
         return LogDensity.from_callable(model_or_logp, initial_point), None
     raise TypeError(
