@@ -494,11 +494,23 @@ def _general_driver(
     return call
 
 
+_UNNAMED = 0
+
+
 def load_python_module(path: Path | None, source: str, name: str | None = None) -> ModuleType:
     """Import generated Python ``source`` as a module (from ``path`` when given, so tools
     that cache by source file, such as numba, can), registered in ``sys.modules``."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
-    name = name or f"graft_generated_{digest}"
+    if name is None:
+        if path is None:
+            # Nothing identifies this code beyond the call: a fresh module every time.
+            global _UNNAMED
+            _UNNAMED += 1
+            name = f"graft_generated_unnamed{_UNNAMED}"
+        else:
+            # Two graphs that differ only in constants share their source (constants are
+            # globals set after loading) but not their cache entry: name by the entry.
+            digest = hashlib.sha256(f"{path}\0{source}".encode()).hexdigest()[:24]
+            name = f"graft_generated_{digest}"
     if name in sys.modules:
         return sys.modules[name]
     if path is not None:
