@@ -236,3 +236,17 @@ def test_copy_generator_of_a_state_only_generator():
     gen = np.random.Generator(bg)
     dup = copy_generator(gen)
     assert dup.random() == gen.random()
+
+
+def test_reachable_without_importing_the_random_package_first():
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, graft, graft.tensor as gt\n"
+        "r = graft.shared(np.random.default_rng(1))\n"
+        "print(type(r).__name__, gt.random.normal(0, 1, rng=r).owner.op.name)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["RandomGeneratorSharedVariable", "normal"]

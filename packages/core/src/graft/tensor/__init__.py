@@ -225,6 +225,12 @@ _GRADIENT_NAMES = frozenset(
 
 
 def __getattr__(name: str) -> object:
+    if name == "random":  # graft.tensor.random, imported on first use
+        import importlib
+
+        module = importlib.import_module("graft.tensor.random")
+        globals()["random"] = module
+        return module
     if name in _GRADIENT_NAMES:
         import graft.gradient
 

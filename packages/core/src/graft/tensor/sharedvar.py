@@ -48,3 +48,14 @@ def tensor_constructor(
     return TensorSharedVariable(
         ttype, arr, strict=strict, allow_downcast=allow_downcast, name=name
     )
+
+
+@shared_constructor
+def _generator_constructor(value: Any, **kwargs: Any) -> SharedVariable:
+    """NumPy Generators: the random-generator shared variable of `graft.tensor.random`
+    (imported here, on first use, so that ``import graft.tensor`` stays light)."""
+    if not isinstance(value, np.random.Generator):
+        raise TypeError(f"not a numpy Generator: {type(value).__name__}")
+    from graft.tensor.random.type import random_generator_constructor
+
+    return random_generator_constructor(value, **kwargs)
