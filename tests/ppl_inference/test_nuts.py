@@ -157,3 +157,32 @@ def test_nan_in_observed_data_is_reported():
 def test_non_finite_start_is_reported():
     with pytest.raises(ValueError, match="no finite log-density"):
         sample(lambda x: (-np.inf, np.zeros(1)), initial_point=np.zeros(1), progressbar=False)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_compiled_kernel_equals_plain_python_kernel(dense):
+    # Without numba the kernel runs as plain Python: same code, same random streams.
+    from graft_ppl.inference import nuts
+    from graft_ppl.inference.kernel import as_kernel_fn, kernels
+
+    prec = np.array([[2.0, 0.5], [0.5, 1.0]])
+
+    def f(x, c):
+        return float(-0.5 * x @ prec @ x), -(prec @ x)
+
+    def run(mod, fn):
+        x = np.array([0.3, -0.2])
+        lp, g = f(x, None)
+        minv_dense = np.linalg.inv(prec) if dense else np.zeros((1, 1))
+        chol = np.linalg.cholesky(prec) if dense else np.zeros((1, 1))
+        da = np.array([0.5, np.log(5.0), 0.0, 0.0, 0.0])
+        draws, stats = np.zeros((40, 2)), np.zeros((40, len(nuts.STAT_NAMES)))
+        mod.nuts_block(fn, np.zeros(0), x, g, lp, 40, 7, da, np.ones(2), minv_dense, chol,
+                       dense, 10, 1000.0, True, 0.8, draws, stats)  # fmt: skip
+        return draws, stats, da
+
+    plain = run(nuts, f)
+    compiled = run(kernels(), as_kernel_fn(None, f))
+    for a, b in zip(plain, compiled):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert plain[1][:, 4].sum() > 40  # several leapfrog steps per draw

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
-import graft
 import graft.tensor as gt
+from graft.compile import function
+from graft.gradient import grad
 from graft.graph.basic import clone_replace
 from graft_ppl.inference.laplace import draws_to_inference_data
-from graft_ppl.inference.logdensity import LogDensity
+from graft_ppl.inference.logdensity import LogDensity, fmatrix, fvector
 from graft_ppl.model import Model, best_mode, modelcontext
 
 __all__ = ["ADVIResult", "fit_advi"]
@@ -56,9 +57,9 @@ def _elbo_function(ld: LogDensity, method: str) -> Any:
     assert ld.graph is not None
     x, c, lp = ld.graph
     d = ld.ndim
-    mu = gt.dvector("mu")
-    rho = gt.dmatrix("rho") if method == "fullrank" else gt.dvector("rho")
-    eps = gt.dvector("eps")
+    mu = fvector("mu")
+    rho = fmatrix("rho") if method == "fullrank" else fvector("rho")
+    eps = fvector("eps")
     if method == "fullrank":
         # Strictly lower part as is, diagonal through exp: a positive-diagonal Cholesky factor.
         strict = np.tril(np.ones((d, d)), -1)
@@ -69,8 +70,8 @@ def _elbo_function(ld: LogDensity, method: str) -> Any:
         z = mu + eps * gt.exp(rho)
         entropy = gt.sum(rho)
     elbo = clone_replace(lp, {x: z}) + entropy
-    g_mu, g_rho = graft.grad(elbo, [mu, rho])
-    return graft.function(
+    g_mu, g_rho = grad(elbo, [mu, rho])
+    return function(
         [mu, rho, eps, c], [elbo, g_mu, g_rho], mode=best_mode(), on_unused_input="ignore"
     )
 

@@ -85,8 +85,9 @@ def _normal_stats(child: Any, prior: Any, sigma: Any, data: Any) -> Conjugate:
 
 def _categorical_stats(child: Any, prior: Any, data: Any) -> Conjugate:
     k = prior.shape[-1]
-    y = gt.flatten(data)
-    counts = gt.sum(gt.cast(gt.eq(y[:, None], gt.arange(k)[None, :]), "float64"), axis=0)
+    y: Any = gt.flatten(data)
+    cats: Any = gt.arange(k)
+    counts = gt.sum(gt.cast(gt.eq(y[:, None], cats[None, :]), "float64"), axis=0)
     return Conjugate("dirichlet-categorical", prior, child, [counts], [])
 
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-import graft
 import graft.tensor as gt
 import graft.tensor.random as gr
+from graft.compile import function
 from graft.graph.basic import Variable, ancestors, clone_replace
 from graft.tensor.random.type import random_generator_type
 from graft_ppl.inference.conjugacy import Conjugate, conjugate_pairs
@@ -57,7 +57,7 @@ def _sum_to(stat: Any, prior: Variable) -> Any:
 def _posterior_params(prior: Variable, recs: list[Conjugate]) -> list[Any] | None:
     """The conjugate posterior's parameters (in the prior Op's parameterisation)."""
     assert prior.owner is not None
-    params = list(prior.owner.inputs[2:])
+    params: list[Any] = list(prior.owner.inputs[2:])
     n_stats = len(recs[0].stats)
     totals = []
     for i in range(n_stats):
@@ -122,9 +122,7 @@ class GibbsSampler:
                     break
                 outs = list(clone_replace(outs, subst))
             outs[0] = gt.cast(gt.flatten(outs[0]), "float64")
-            self.fns.append(
-                graft.function([x, c, rng], outs, mode="FAST_RUN", on_unused_input="ignore")
-            )
+            self.fns.append(function([x, c, rng], outs, mode="FAST_RUN", on_unused_input="ignore"))
             tr = default_transform(rv.owner)
             shape = rv.type.shape  # type: ignore[attr-defined]
             if tr is None:

@@ -36,7 +36,7 @@ __all__ = ["HAVE_NUMBA", "as_kernel_fn", "kernels"]
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 _LOCK = threading.Lock()
 _KERNELS: list[SimpleNamespace] = []
-_FLAGS = {"nogil": True, "error_model": "numpy"}
+_FLAGS: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
 
 
 def _types() -> Any:

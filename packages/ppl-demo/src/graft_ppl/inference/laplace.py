@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-import graft
+from graft.compile import function
 from graft_ppl.inference.logdensity import LogDensity
 from graft_ppl.inference.results import to_inference_data
 from graft_ppl.model import Model, best_mode, modelcontext
@@ -69,7 +69,7 @@ def laplace_approximation(
     )
     if not np.all(np.isfinite(opt.x)) or not np.isfinite(opt.fun):
         raise ValueError(f"{what}: the optimiser found no finite mode ({opt.message})")
-    h_fn = graft.function([x, c], hessian(lp, x), mode=best_mode(), on_unused_input="ignore")
+    h_fn = function([x, c], hessian(lp, x), mode=best_mode(), on_unused_input="ignore")
     mode = np.asarray(opt.x, dtype=np.float64)
     h = np.asarray(h_fn(mode, c0))
     # Newton steps polish the quasi-Newton mode (exact for a Gaussian posterior).

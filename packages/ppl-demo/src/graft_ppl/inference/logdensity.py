@@ -29,15 +29,27 @@ from typing import Any
 
 import numpy as np
 
-import graft
 import graft.tensor as gt
+from graft.compile import function
+from graft.gradient import grad
 from graft.graph.basic import Variable, ancestors, clone_replace
+from graft.tensor.type import TensorType
 from graft_ppl.joint import joint_logp
 from graft_ppl.model import Model, best_mode
 
-__all__ = ["LogDensity", "check_model", "constrained_values", "flat_layout"]
+__all__ = ["LogDensity", "check_model", "constrained_values", "flat_layout", "fmatrix", "fvector"]
 
 Layout = list[tuple[str, tuple[int, ...], int, int]]
+
+
+def fvector(name: str) -> Any:
+    """A float64 vector input variable."""
+    return TensorType("float64", (None,))(name=name)
+
+
+def fmatrix(name: str) -> Any:
+    """A float64 matrix input variable."""
+    return TensorType("float64", (None, None))(name=name)
 
 
 def _static_shape(what: str, v: Variable) -> tuple[int, ...]:
@@ -50,7 +62,7 @@ def _static_shape(what: str, v: Variable) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def flat_layout(what: str, values: Sequence[Variable], flat: Variable) -> tuple[dict, Layout, int]:
+def flat_layout(what: str, values: Sequence[Variable], flat: Any) -> tuple[dict, Layout, int]:
     """Pieces of the flat vector ``flat`` standing for ``values`` (in order): a replacement
     dict ``{value: piece}``, the layout ``[(name, shape, start, stop)]`` and the length."""
     reps: dict[Variable, Any] = {}
@@ -220,8 +232,8 @@ class LogDensity:
             raise TypeError(f"{what}: expected a graft_ppl.Model, got {type(model).__name__}")
         check_model(what, model, gibbs)
         sampled = [rv for rv in model.free_rvs if rv not in gibbs]
-        x = gt.dvector("x")
-        c = gt.dvector("c")
+        x = fvector("x")
+        c = fvector("c")
         nuts_values = [model.rvs_to_values[rv] for rv in sampled]
         gibbs_values = [
             gt.as_tensor_variable(rv).type(name=str(rv.name))
@@ -238,9 +250,9 @@ class LogDensity:
             if tr is not None and rv in sampled
         }
         lp = clone_replace(joint_logp(rv_values, transforms=transforms), {**reps, **c_reps})
-        dlp = graft.grad(lp, x) if n else gt.zeros((0,))
+        dlp = grad(lp, x) if n else gt.zeros((0,))
         mode = mode or best_mode()
-        fn = graft.function([x, c], [lp, dlp], mode=mode, on_unused_input="ignore")
+        fn = function([x, c], [lp, dlp], mode=mode, on_unused_input="ignore")
 
         lock = threading.Lock()  # a graft Function is not re-entrant across threads
 
@@ -262,7 +274,7 @@ class LogDensity:
             clone_replace(gt.as_tensor_variable(g), {**reps, **c_reps}) for g in graphs.values()
         ]
         rv_graphs = dict(zip(graphs, outs))
-        post_fn = graft.function([x, c], outs, mode=mode, on_unused_input="ignore")
+        post_fn = function([x, c], outs, mode=mode, on_unused_input="ignore")
 
         def constrained(xv: np.ndarray, cv: np.ndarray) -> dict[str, np.ndarray]:
             with lock:

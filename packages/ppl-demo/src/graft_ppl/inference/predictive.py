@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-import graft
+from graft.compile import function
 from graft.graph.basic import Variable, ancestors, clone_replace
 from graft.tensor.random.type import RandomGeneratorSharedVariable
 from graft_ppl.inference.results import to_inference_data
@@ -88,7 +88,7 @@ def sample_prior_predictive(
     if not outs:
         raise ValueError("sample_prior_predictive: the model has no variables")
     names = _pick("sample_prior_predictive", [str(v.name) for v in outs], var_names)
-    fn = graft.function([], outs, mode="FAST_RUN")
+    fn = function([], outs, mode="FAST_RUN")
     with _seeded(outs, seed):
         rows = _run(fn, iter([()] * draws))
     cols = {str(v.name): np.stack([r[i] for r in rows])[None] for i, v in enumerate(outs)}
@@ -139,7 +139,7 @@ def sample_posterior_predictive(
             )
     inputs = [rv.type(name=str(rv.name)) for rv in free]
     outs = list(clone_replace(targets, dict(zip(free, inputs))))
-    fn = graft.function(inputs, outs, mode="FAST_RUN", on_unused_input="ignore")
+    fn = function(inputs, outs, mode="FAST_RUN", on_unused_input="ignore")
     arrays = [np.asarray(post[str(rv.name)].values) for rv in free]
     n_chain, n_draw = (arrays[0].shape[:2]) if arrays else (1, 1)
     dtypes = [rv.type.dtype for rv in free]  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,9 +50,16 @@ class SamplingWarning(UserWarning):
     """Divergences, maximum tree depth reached, or other signs of a poor fit."""
 
 
+@dataclass
 class _Config:
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+    draws: int
+    tune: int
+    target_accept: float
+    dense_mass: bool
+    max_treedepth: int
+    max_energy_error: float
+    jitter: bool
+    chunk: int
 
 
 def _metric(n: int, dense: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,8 +101,8 @@ class _Chain:
     def run(self, progress: ChainProgress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ld, cfg = self.ld, self.cfg
         fn = ld.jit_fn
-        k = kernels()
-        find_reasonable_step_size, nuts_block = k.find_reasonable_step_size, k.nuts_block
+        kern = kernels()
+        find_reasonable_step_size, nuts_block = kern.find_reasonable_step_size, kern.nuts_block
         n = ld.ndim
         c = self.gibbs.initial(self.rng) if self.gibbs is not None else ld.empty_c
         x, g, lp = _initial(ld, self.rng, c, cfg.jitter) if n else (ld.initial, ld.initial, 0.0)
@@ -111,7 +119,7 @@ class _Chain:
         xs = np.zeros((total, n))
         cs = np.zeros((total, c.size))
         stats = np.zeros((total, N_STATS))
-        segments = [(a, b, slow) for a, b, slow in warmup_plan(cfg.tune)]
+        segments: list[tuple[int, int, bool | None]] = list(warmup_plan(cfg.tune))
         segments.append((cfg.tune, total, None))
         for start, stop, slow in segments:
             adapt = slow is not None
