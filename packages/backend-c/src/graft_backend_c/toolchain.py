@@ -193,11 +193,13 @@ def toolchain() -> Toolchain:
     except OSError as exc:
         raise RuntimeError(f"backend 'c': cannot run the C compiler {cc!r}: {exc}") from exc
     abi = sysconfig.get_config_var("SOABI") or f"{sys.implementation.name}-{sys.version_info[:2]}"
+    # macOS: Python's symbols are resolved when the module is loaded.
+    flags = FLAGS + (("-undefined", "dynamic_lookup") if sys.platform == "darwin" else ())
     return Toolchain(
         cc=cc,
         version=version,
         includes=(found["pyinc"], found["npinc"]),
-        flags=FLAGS,
+        flags=flags,
         mvec=_mvec_level(),
         abi=str(abi),
     )
