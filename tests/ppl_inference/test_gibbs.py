@@ -117,3 +117,15 @@ def test_not_conjugate_when_a_function_of_the_prior_is_the_parameter():
         mu = Normal("mu", 0.0, 1.0)
         Normal("y", 2.0 * mu, 1.0, observed=np.array([0.5]))
     assert find_gibbs_steps(m) is None
+
+
+def test_sampler_summary_is_printed_with_the_progress_bar(capsys):
+    with Model(seed=0) as m:
+        p = Beta("p", 2.0, 3.0)
+        Binomial("y", 5, p, observed=np.array([2]))
+        Normal("z", 0.0, 1.0)
+    idata = sample(m, draws=20, tune=20, chains=2, seed=0, progressbar=True)
+    out = capsys.readouterr().out
+    assert "z: NUTS" in out and "p: Gibbs (beta-binomial)" in out
+    assert "Sampling chain 1" in out
+    assert idata.posterior["p"].shape == (2, 20)
