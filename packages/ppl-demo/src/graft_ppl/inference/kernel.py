@@ -110,7 +110,10 @@ def as_kernel_fn(dispatcher: Any, py_fn: Callable[[np.ndarray, np.ndarray], Any]
             lp, g = d(x, c)
             return float(np.asarray(lp).item()), np.ascontiguousarray(g)
 
-        return numba.njit([sig], **_FLAGS)(adapter)
+        try:
+            return numba.njit([sig], **_FLAGS)(adapter)
+        except numba.core.errors.NumbaError:
+            pass  # a graph numba compiles but not as this signature: call it through Python
 
     def call(x: np.ndarray, c: np.ndarray) -> tuple[float, np.ndarray]:
         lp, g = py_fn(x, c)
