@@ -174,6 +174,19 @@ def test_model_do():
     assert f(0.2, 0.4) == pytest.approx(want)
 
 
+def test_model_do_keeps_observed_data():
+    data = np.array([0.3, -1.2, 2.0])
+    with Model() as m:
+        z = Normal("z", 0.0, 1.0)
+        x = Normal("x", z, 1.0)
+        Normal("y", x + z, 1.0, shape=3, observed=data)
+    m2 = m.do({"x": 1.5})
+    assert list(m2.named_vars) == ["z", "y"]
+    f = m2.compile_logp()
+    want = st.norm.logpdf(0.2) + st.norm(1.7, 1.0).logpdf(data).sum()
+    assert f(0.2) == pytest.approx(want)
+
+
 def test_model_errors():
     with pytest.raises(TypeError, match="Model"):
         Normal("x", 0.0, 1.0)

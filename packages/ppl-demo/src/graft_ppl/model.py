@@ -35,7 +35,7 @@ import numpy as np
 import graft.tensor as gt
 from graft.compile import function
 from graft.gradient import grad
-from graft.graph.basic import Variable, clone_replace
+from graft.graph.basic import Constant, Variable, clone_replace
 from graft.tensor.random import RandomStream
 from graft_ppl.interventions import _check_value, do
 from graft_ppl.joint import joint_logp, value_type
@@ -118,9 +118,16 @@ class Model:
         rv.name = name
         self.named_vars[name] = rv
         if observed is not None:
-            data = np.asarray(observed)
+            if isinstance(observed, Constant):
+                observed = observed.data  # e.g. data carried over by `do`
+            data = observed if isinstance(observed, Variable) else np.asarray(observed)
             kind = np.dtype(rv.type.dtype).kind  # type: ignore[attr-defined]
-            if kind in "iu" and data.dtype.kind == "f" and np.all(data == np.round(data)):
+            if (
+                isinstance(data, np.ndarray)
+                and kind in "iu"
+                and data.dtype.kind == "f"
+                and np.all(data == np.round(data))
+            ):
                 data = data.astype(rv.type.dtype)  # type: ignore[attr-defined]
             self.rvs_to_data[rv] = _check_value(f"Model: observed data of {name!r}", rv, data)
             self.observed_rvs.append(rv)
