@@ -98,6 +98,9 @@ class CLinker(CodegenLinker):
         out = [prelude(toolchain().mvec)]
         out.extend(f"static PyObject *{g} = NULL;" for g in em.globals)
         out.append("")
+        # Module-level functions rules added (outlined loops, see rules.loops._flat).
+        out.extend(em.__dict__.get("c_functions", []))
+        out.append("")
         for k, seg in enumerate(segments):
             out.extend(_segment_source(seg, names, k))
         out.extend(_init_source(list(em.globals), segments))

@@ -72,7 +72,7 @@ def elemwise(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[
     def body(args: list[str]) -> ScalarCode | None:
         return scalar_code(op.scalar_op, args, in_dtypes, out_dtypes)
 
-    return elementwise("Elemwise", ops, nd, body, outs, out_dtypes)
+    return elementwise(em, "Elemwise", ops, nd, body, outs, out_dtypes)
 
 
 @RULES.register(DimShuffle, owner=_OWNER)
@@ -206,7 +206,7 @@ def careduce(node: Apply, ins: list[str], outs: list[str], em: Emitter) -> list[
         return ScalarCode([], [args[0]])
 
     return reduction_loop(
-        "CAReduce", ops, nd, _axes(op.axis, nd), body, red, outs[0], _dtype(node.outputs[0])
+        em, "CAReduce", ops, nd, _axes(op.axis, nd), body, red, outs[0], _dtype(node.outputs[0])
     )
 
 
@@ -232,5 +232,5 @@ def elemwise_reduce(node: Apply, ins: list[str], outs: list[str], em: Emitter) -
         return scalar_code(op.map_op, args, in_dtypes, [mapped])
 
     return reduction_loop(
-        "ElemwiseReduce", ops, nd, _axes(op.axis, nd), body, red, outs[0], out_dtype
+        em, "ElemwiseReduce", ops, nd, _axes(op.axis, nd), body, red, outs[0], out_dtype
     )

@@ -25,12 +25,14 @@ Example (what `elementwise` makes of ``x * 2.0`` on a float64 vector; abridged):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from graft.graph.basic import Apply, Constant
+from graft.link.codegen import Emitter
 from graft_backend_c.rules.scalar import CTYPES, ScalarCode, c_literal, typenum
 
 __all__ = ["Operand", "Reduction", "elementwise", "operands", "reduction_loop"]
@@ -173,31 +175,82 @@ def _fast_condition(ops: Sequence[Operand]) -> str:
     return " && ".join(conds) or "1"
 
 
-def _flat_loop(
-    ops: Sequence[Operand], code: ScalarCode, outs: Sequence[str], out_dtypes: Sequence[str]
-) -> list[str]:
-    """The contiguous variant: one ``#pragma omp simd`` loop over flat indices."""
-    lines = []
+#: Calls that vector math (libmvec) speeds up: loops with one get an AVX2 clone.
+_VECTOR_CALL = re.compile(
+    r"\b(?:exp|exp2|expm1|log|log2|log10|log1p|sin|cos|tan|sinh|cosh|tanh|asin|acos|atan|"
+    r"asinh|acosh|atanh|cbrt|erf|erfc|pow)f?\(|graft_(?:sigmoid|softplus|logaddexp|log1mexp|xlog)"
+)
+
+
+def _inputs(ops: Sequence[Operand]) -> list[tuple[str, str, str]]:
+    """(parameter type, name, value at the call site) of each operand a flat loop reads."""
+    out = []
     for k, op in enumerate(ops):
         t = CTYPES[op.dtype]
         if op.const is not None:
             continue
         if op.scalar:
-            lines.append(f"const {t} e{k} = *(const {t} *)PyArray_DATA(A({op.name}));")
+            out.append((f"const {t}", f"e{k}", f"*(const {t} *)PyArray_DATA(A({op.name}))"))
         else:
-            lines.append(f"const {t} *restrict p{k} = (const {t} *)PyArray_DATA(A({op.name}));")
+            out.append(
+                (f"const {t} *restrict", f"p{k}", f"(const {t} *)PyArray_DATA(A({op.name}))")
+            )
+    return out
+
+
+def _flat(
+    em: Emitter,
+    params: list[tuple[str, str, str]],
+    loop: list[str],
+    result: tuple[str, str] | None = None,
+) -> list[str]:
+    """A flat loop over ``total`` reading ``params`` (type, name, value): inline, or, when
+    it calls vector math and glibc's ifunc is there, outlined into a function with an AVX2
+    clone (``target_clones``: the CPU picks at load; the module stays portable).
+    ``result`` (type, name): a scalar the loop computes, returned by the outlined function.
+    """
+    from graft_backend_c.toolchain import toolchain
+
+    body = "\n".join(loop)
+    if not (toolchain().mvec and _VECTOR_CALL.search(body)):
+        lines = [f"{t} {n} = {v};" for t, n, v in params]
+        return lines + loop
+    fn = em.fresh("graft_loop")
+    args = ", ".join([f"{t} {n}" for t, n, _ in params] + ["const npy_intp total"])
+    ret = result[0] if result else "void"
+    funcs: list[str] = em.__dict__.setdefault("c_functions", [])
+    funcs.append('__attribute__((target_clones("avx2", "default")))')
+    funcs.append(f"static {ret} {fn}({args}) {{")
+    funcs.extend(loop)
+    if result:
+        funcs.append(f"return {result[1]};")
+    funcs.append("}")
+    call = f"{fn}({', '.join([v for _, _, v in params] + ['total'])})"
+    return [f"{result[0]} {result[1]} = {call};" if result else f"{call};"]
+
+
+def _flat_loop(
+    em: Emitter,
+    ops: Sequence[Operand],
+    code: ScalarCode,
+    outs: Sequence[str],
+    out_dtypes: Sequence[str],
+) -> list[str]:
+    """The contiguous variant: one ``#pragma omp simd`` loop over flat indices."""
+    params = _inputs(ops)
     for j, (out, dt) in enumerate(zip(outs, out_dtypes)):
-        lines.append(f"{CTYPES[dt]} *restrict q{j} = ({CTYPES[dt]} *)PyArray_DATA(A({out}));")
-    lines.append("#pragma omp simd")
-    lines.append("for (npy_intp i = 0; i < total; i++) {")
-    lines.extend(_reads(ops, lambda k, o: f"e{k}" if o.scalar else f"p{k}[i]"))
-    lines.extend(code.lines)
-    lines.extend(f"q{j}[i] = {e};" for j, e in enumerate(code.exprs))
-    lines.append("}")
-    return lines
+        t = CTYPES[dt]
+        params.append((f"{t} *restrict", f"q{j}", f"({t} *)PyArray_DATA(A({out}))"))
+    loop = ["#pragma omp simd", "for (npy_intp i = 0; i < total; i++) {"]
+    loop.extend(_reads(ops, lambda k, o: f"e{k}" if o.scalar else f"p{k}[i]"))
+    loop.extend(code.lines)
+    loop.extend(f"q{j}[i] = {e};" for j, e in enumerate(code.exprs))
+    loop.append("}")
+    return _flat(em, params, loop)
 
 
 def elementwise(
+    em: Emitter,
     who: str,
     ops: Sequence[Operand],
     nd: int,
@@ -217,7 +270,7 @@ def elementwise(
     # Contiguous: one flat loop (0-d: the one evaluation of the strided code is all).
     if nd:
         lines.append(f"if ({_fast_condition(ops)}) {{")
-        lines.extend(_flat_loop(ops, code, outs, out_dtypes))
+        lines.extend(_flat_loop(em, ops, code, outs, out_dtypes))
         lines.append("} else {")
     else:
         lines.append("{")
@@ -259,6 +312,7 @@ class Reduction:
 
 
 def reduction_loop(
+    em: Emitter,
     who: str,
     ops: Sequence[Operand],
     nd: int,
@@ -299,23 +353,15 @@ def reduction_loop(
     if not kept:
         # Everything reduced: a scalar accumulator; a flat loop when contiguous.
         lines.append(f"if ({_fast_condition(ops)}) {{")
-        for k, o in enumerate(ops):
-            t = CTYPES[o.dtype]
-            if o.const is None:
-                src = f"*(const {t} *)PyArray_DATA(A({o.name}))"
-                lines.append(
-                    f"const {t} e{k} = {src};"
-                    if o.scalar
-                    else f"const {t} *restrict p{k} = (const {t} *)PyArray_DATA(A({o.name}));"
-                )
-        lines.append(f"{acc_t} r = {red.init};")
+        loop = [f"{acc_t} r = {red.init};"]
         if red.simd:
-            lines.append(f"#pragma omp simd reduction({red.simd}:r)")
-        lines.append("for (npy_intp i = 0; i < total; i++) {")
-        lines.extend(_reads(ops, lambda k, o: f"e{k}" if o.scalar else f"p{k}[i]"))
-        lines.extend(code.lines)
-        lines.append(f"r = {red.combine('r', value)};")
-        lines.append("}")
+            loop.append(f"#pragma omp simd reduction({red.simd}:r)")
+        loop.append("for (npy_intp i = 0; i < total; i++) {")
+        loop.extend(_reads(ops, lambda k, o: f"e{k}" if o.scalar else f"p{k}[i]"))
+        loop.extend(code.lines)
+        loop.append(f"r = {red.combine('r', value)};")
+        loop.append("}")
+        lines.extend(_flat(em, _inputs(ops), loop, (acc_t, "r")))
         lines.append(f"*({acc_t} *)PyArray_DATA(A(acc)) = r;")
         lines.append("} else {")
     arrays = [
