@@ -9,6 +9,8 @@ variants are emitted:
 - a *contiguous* loop, taken when every array operand is C-contiguous with
   the full size (operands of one element are read once before it): one flat
   ``#pragma omp simd`` loop the compiler vectorises (libmvec for exp/log...);
+  one that calls vector math is outlined into a function with an AVX2 clone
+  (``target_clones``: twice the lanes where the CPU has AVX2);
 - a *strided* nest: an odometer over the outer dimensions and an inner loop
   over the last one with byte strides (non-contiguous, negative strides,
   broadcasting).
