@@ -91,15 +91,16 @@ static inline T graft_fsign_##S(T x) {                                          
     return x > 0 ? (T)1 : (x < 0 ? (T)-1 : (x == 0 ? (T)0 : x));                         \
 }                                                                                         \
 static inline T graft_sigmoid_##S(T x) {                                                  \
-    if (x >= 0) return (T)1 / ((T)1 + exp##F(-x));                                        \
-    T e = exp##F(x); return e / ((T)1 + e);                                               \
+    /* Branch-free (one exp, then a select), so that simd loops vectorise it. */          \
+    const T e = exp##F(-fabs##F(x)), r = (T)1 / ((T)1 + e);                               \
+    return x >= 0 ? r : e * r;                                                            \
 }                                                                                         \
 static inline T graft_logaddexp_##S(T x, T y) {                                           \
-    if (x == y) return x + (T)0.693147180559945309417232121458176568;                     \
-    T d = x - y;                                                                          \
-    if (d > 0) return x + log1p##F(exp##F(-d));                                           \
-    if (d <= 0) return y + log1p##F(exp##F(d));                                           \
-    return d;                                                                             \
+    /* x + log1p(exp(y - x)) for the larger x; equal arguments (infinities too) give    \
+       x + log 2; NaN stays NaN. Branch-free, as above. */                                \
+    const T d = x - y;                                                                    \
+    const T r = (d > 0 ? x : y) + log1p##F(exp##F(-fabs##F(d)));                          \
+    return x == y ? x + (T)0.693147180559945309417232121458176568 : (d != d ? d : r);     \
 }                                                                                         \
 static inline T graft_softplus_##S(T x) { return graft_logaddexp_##S((T)0, x); }          \
 static inline T graft_log1mexp_##S(T x) {                                                 \
