@@ -23,9 +23,9 @@ import graft
 import graft.tensor as gt
 from graft.raise_op import CheckAndRaise
 from graft.tensor.axes import BroadcastTo
-from graft.tensor.basic import ScalarFromTensor, TensorFromScalar
+from graft.tensor.basic import ARange, Eye, MakeVector, ScalarFromTensor, TensorFromScalar
 from graft.tensor.extra_ops import Diff
-from graft.tensor.join import ARange, Eye, Join, MakeVector
+from graft.tensor.join import Join
 from graft.tensor.math import Argmax, Dot, MatMul
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from graft.tensor.sorting import ArgSortOp, SortOp

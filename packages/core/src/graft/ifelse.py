@@ -39,6 +39,7 @@ from graft.graph.basic import Apply, Constant, Variable, io_toposort
 from graft.graph.fg import FunctionGraph
 from graft.graph.op import Op
 from graft.graph.rewriting.basic import FromFunctionGraphRewriter, node_rewriter
+from graft.graph.sharedvalue import copy_value
 
 __all__ = ["IfElse", "LazyIfElse", "ifelse", "lower_ifelse"]
 
@@ -105,8 +106,6 @@ class IfElse(Op):
         return Apply(self, [c, *thens, *elses], [t() for t in out_types])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        from graft.compile.sharedvalue import copy_value
-
         n = self.n_outs
         start = 1 if inputs[0] else 1 + n
         for k in range(n):
@@ -397,8 +396,6 @@ class LazyIfElse(Op):
         return fns  # type: ignore[no-any-return]
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        from graft.compile.sharedvalue import copy_value
-
         then_fn, else_fn = self._runners()
         if inputs[0]:
             values, alias = then_fn(*inputs[1 : 1 + self.n_then]), self.then_alias

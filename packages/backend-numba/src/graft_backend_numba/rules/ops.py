@@ -24,9 +24,9 @@ from graft.gradient.ops import _GradientIdentity, _GradTransform
 from graft.graph.basic import Apply
 from graft.raise_op import CheckAndRaise
 from graft.tensor.axes import BroadcastTo
-from graft.tensor.basic import Alloc, ScalarFromTensor, TensorFromScalar
+from graft.tensor.basic import Alloc, ARange, Eye, MakeVector, ScalarFromTensor, TensorFromScalar
 from graft.tensor.extra_ops import CumOp, Diff, SearchSorted
-from graft.tensor.join import ARange, Eye, Join, MakeVector, Split
+from graft.tensor.join import Join, Split
 from graft.tensor.math import Argmax, Dot, MatMul
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from graft.tensor.sorting import ArgSortOp, SortOp

@@ -27,6 +27,7 @@ from graft.graph.basic import (
     io_toposort,
 )
 from graft.graph.fg import FunctionGraph
+from graft.graph.sharedvalue import SharedVariable
 from graft.scan.op import Scan, ScanInfo
 from graft.tensor.basic import as_tensor_variable
 from graft.tensor.type import TensorType
@@ -174,8 +175,6 @@ def scan(
 
     # Shared-variable updates (explicit, then default updates reached inside): last-value states.
     updates = dict(updates)
-    from graft.compile.sharedvalue import SharedVariable
-
     inside = list(ancestors([*outputs, *updates.values()], blockers=args))
     drawn_inside: list[Any] = []
     inside_nodes = {v.owner for v in inside if v.owner is not None}
