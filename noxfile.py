@@ -24,6 +24,25 @@ PACKAGES: dict[str, tuple[list[str], str]] = {
         ["packages/core", "packages/rewrites-tensor", "packages/backend-numba"],
         "tests/backend_numba",
     ),
+    "backend-c": (
+        ["packages/core", "packages/rewrites-tensor", "packages/backend-c"],
+        "tests/backend_c",
+    ),
+    "backend-jax": (
+        ["packages/core", "packages/rewrites-tensor", "packages/backend-jax"],
+        "tests/backend_jax",
+    ),
+    # The probabilistic layer: models and densities, then inference on the Numba backend.
+    "ppl": (["packages/core", "packages/rewrites-tensor", "packages/ppl-demo"], "tests/ppl"),
+    "ppl-inference": (
+        [
+            "packages/core",
+            "packages/rewrites-tensor",
+            "packages/backend-numba",
+            "packages/ppl-demo",
+        ],
+        "tests/ppl_inference",
+    ),
     # The conformance kit, for every installed backend (the reference one included).
     "conformance": (
         ["packages/core", "packages/rewrites-tensor", "packages/backend-numba"],
