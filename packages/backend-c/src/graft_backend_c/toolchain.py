@@ -8,7 +8,10 @@ Flags are fixed and portable (no ``-march=native``): ``-O1`` (the loops that
 matter carry ``#pragma omp simd``, which gcc vectorises at ``-O1`` too, calling
 libmvec; ``-O2`` costs about 1.5 times the build time for no measured gain), wrapping
 signed arithmetic as NumPy's (``-fwrapv``), no ``errno`` from libm (so
-``sqrt`` is one instruction; results are unchanged), and ``-fopenmp-simd``
+``sqrt`` is one instruction; results are unchanged), no floating-point traps
+(``-fno-trapping-math``: NaN/inf results are unchanged, but a select such as
+``x >= 0 ? r : e * r`` may compute both sides, which lets simd loops with
+branches vectorise; NumPy does not trap either), and ``-fopenmp-simd``
 so that ``#pragma omp simd`` loops call glibc's vector math (libmvec) where
 it exists. ``-ffast-math`` is never used: NaN/inf semantics stay NumPy's.
 The compiler's version, these flags, the libmvec level, NumPy's C API
@@ -45,6 +48,7 @@ FLAGS: tuple[str, ...] = (
     "-fwrapv",
     "-fno-strict-aliasing",
     "-fno-math-errno",
+    "-fno-trapping-math",
     "-fopenmp-simd",
     "-w",
 )
