@@ -45,7 +45,12 @@ PACKAGES: dict[str, tuple[list[str], str]] = {
     ),
     # The conformance kit, for every installed backend (the reference one included).
     "conformance": (
-        ["packages/core", "packages/rewrites-tensor", "packages/backend-numba"],
+        [
+            "packages/core",
+            "packages/rewrites-tensor",
+            "packages/backend-numba",
+            "packages/backend-c",
+        ],
         "tests/conformance",
     ),
 }
