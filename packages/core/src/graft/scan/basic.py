@@ -29,7 +29,8 @@ from graft.graph.basic import (
 from graft.graph.fg import FunctionGraph
 from graft.graph.sharedvalue import SharedVariable
 from graft.scan.op import Scan, ScanInfo
-from graft.tensor.basic import as_tensor_variable
+from graft.tensor.basic import as_tensor_variable, cast
+from graft.tensor.math import minimum
 from graft.tensor.type import TensorType
 
 __all__ = ["build_scan", "foldl", "foldr", "map", "reduce", "scan"]
@@ -114,8 +115,6 @@ def scan(
             raise ValueError("scan: give n_steps or at least one sequence to iterate over")
         n: Any = lengths[0]
         for m in lengths[1:]:
-            from graft.tensor.math import minimum
-
             n = minimum(n, m)
     else:
         n = as_tensor_variable(n_steps)
@@ -123,8 +122,6 @@ def scan(
             raise TypeError(f"scan: n_steps must be an integer scalar, got {n.type}")
         if isinstance(n, Constant) and int(n.data) < 0:
             raise ValueError(f"scan: n_steps must be >= 0, got {int(n.data)}")
-    from graft.tensor.basic import cast
-
     n = cast(n, "int64") if n.type.dtype != "int64" else n
 
     # Recurrent outputs: an initial buffer (lag rows) and one placeholder per tap.

@@ -17,14 +17,15 @@ is one forward history per state (no recomputation), time linear in steps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+import graft.tensor as gt
+from graft.gradient import DisconnectedType, disconnected_type, grad
 from graft.graph.basic import clone_replace
-
-if TYPE_CHECKING:
-    from graft.scan.op import Scan
+from graft.scan.basic import build_scan
+from graft.scan.op import Scan
 
 __all__ = ["scan_grad"]
 
@@ -36,11 +37,6 @@ def _is_float(v: Any) -> bool:
 def scan_grad(
     op: Scan, inputs: list[Any], outputs: list[Any], output_grads: list[Any]
 ) -> list[Any]:
-    import graft.tensor as gt
-    from graft.gradient import DisconnectedType, disconnected_type, grad
-    from graft.scan.basic import build_scan
-    from graft.scan.op import Scan
-
     info = op.info
     if any(op.is_opaque_state(k) for k in range(info.n_states)):
         raise NotImplementedError(

@@ -31,6 +31,8 @@ from graft.graph.basic import Apply, Constant, Variable
 from graft.graph.fg import FunctionGraph
 from graft.graph.op import Op
 from graft.graph.utils import Props
+from graft.link.cache_key import graph_key
+from graft.link.reference import ReferenceLinker
 from graft.tensor.basic import as_tensor_variable
 from graft.tensor.type import TensorType
 
@@ -131,8 +133,6 @@ class Scan(Op):
                 f"scan: the inner graph has {len(fgraph.outputs)} outputs, "
                 f"expected {info.n_states + info.n_nit}"
             )
-        from graft.link.cache_key import graph_key
-
         for k, taps in enumerate(info.state_taps):
             if not isinstance(
                 fgraph.inputs[info.n_seqs + sum(map(len, info.state_taps[:k]))].type, TensorType
@@ -264,8 +264,6 @@ class Scan(Op):
 
     def _body(self) -> Any:
         if self._compiled is None:
-            from graft.link.reference import ReferenceLinker
-
             fg = self.fgraph.clone()
             ifelse = sys.modules.get("graft.ifelse")
             if ifelse is not None:

@@ -17,11 +17,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 import graft.tensor as gt
+from graft.compile.mode import get_mode
 from graft.graph.basic import Apply, Constant, Variable, ancestors, clone_replace
 from graft.graph.fg import FunctionGraph
 from graft.graph.rewriting.basic import GraphRewriter, node_rewriter
 from graft.raise_op import CheckAndRaise
 from graft.scan.op import Scan, ScanInfo
+from graft.tensor.subtensor import Subtensor
 
 if TYPE_CHECKING:
     from graft.plugins.registry import RewriteRegistry
@@ -203,8 +205,6 @@ _LAST_OF_EMPTY = CheckAndRaise(IndexError, "index -1 is out of bounds: the scan 
 
 
 def _reads_last_only(fgraph: FunctionGraph, v: Variable) -> bool:
-    from graft.tensor.subtensor import Subtensor
-
     clients: list[Any] = fgraph.clients.get(v) or []
     if not clients:
         return False
@@ -325,8 +325,6 @@ class ScanRewriteInner(GraphRewriter):
     """Rewrite every loop body with the ``fast_run`` rewrites (in-place ones excluded)."""
 
     def apply(self, fgraph: FunctionGraph, *args: Any, **kwargs: Any) -> Any:
-        from graft.compile.mode import get_mode
-
         for node in list(fgraph.toposort()):
             op = node.op
             if not isinstance(op, Scan) or op.info.rewritten or node not in fgraph.apply_nodes:
