@@ -133,19 +133,6 @@ def test_equal_inner_graphs_compare_equal_and_merge():
     np.testing.assert_allclose(f([1.0], [2.0]), [6.0])
 
 
-def test_infer_shape_gives_shape_without_running_the_block():
-    x = gt.dmatrix("x")
-    op = OpFromGraph([x], [gt.exp(x).T, x.sum(axis=0)])
-    a = gt.dmatrix("a")
-    o1, o2 = op(a)
-    shapes = op.infer_shape(None, o1.owner, [(gt.lscalar("n"), gt.lscalar("m"))])
-    assert len(shapes) == 2 and len(shapes[0]) == 2 and len(shapes[1]) == 1
-    f = graft.function([a], [o1.shape, o2.shape], mode="FAST_RUN")
-    assert not any(isinstance(op, OpFromGraph) for op in _ops(f))
-    r1, r2 = f(np.zeros((2, 5)))
-    assert tuple(r1) == (5, 2) and tuple(r2) == (5,)
-
-
 @pytest.mark.parametrize("inline", [False, True])
 def test_gradient_against_finite_differences(inline):
     x, y = gt.dvectors("x", "y")

@@ -251,14 +251,6 @@ def test_second_derivative():
     np.testing.assert_allclose(fn([a], [g, h])(1.5), [4 * 1.5**3, 12 * 1.5**2])
 
 
-def test_infer_shape():
-    x = gt.dmatrix("x")
-    out, _ = scan(lambda row, acc: acc + row, sequences=x, outputs_info=gt.zeros((3,)))
-    f = fn([x], out.shape)
-    np.testing.assert_array_equal(f(np.ones((5, 3))), [5, 3])
-    assert not any(isinstance(n.op, Scan) for n in f.maker.fgraph.toposort())
-
-
 # -- bad input ---------------------------------------------------------------
 
 
