@@ -44,7 +44,7 @@ def plain_function(obj: Any, *, checks: bool = False) -> Callable[..., tuple[Any
     wide = _needs_x64(fgraph)
 
     def fn(*args: Any) -> tuple[Any, ...]:
-        if wide and not jax.config.jax_enable_x64:
+        if wide and not jax.config.read("jax_enable_x64"):
             raise TypeError(
                 "this graft graph has 64-bit values (float64/int64) but JAX's x64 mode is "
                 "off: call it inside `with jax.enable_x64(True):` so it does not compute "

@@ -210,7 +210,9 @@ def graph_function(
             env: dict[Variable, Any] = dict(zip(inputs, args))
             for node, impl in steps:
                 ins = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
-                outs = _fold(node, ins) if all(is_static(i) for i in ins) else None
+                outs: Sequence[Any] | None = None
+                if all(is_static(i) for i in ins):
+                    outs = _fold(node, ins)
                 if outs is None:
                     outs = impl(*ins)
                 for v, val in zip(node.outputs, outs):
@@ -230,8 +232,9 @@ _SUBNORMAL = (
     "subnormals (e.g. log(5e-324) gives -inf, ceil(5e-324) gives 0)"
 )
 _POLYGAMMA = (
-    "polygamma(n, x) at edge orders n (huge, infinite, subnormal) differs from SciPy's "
-    "(jax.scipy.special.polygamma takes integer orders)"
+    "polygamma(n, x) at the battery's edge values (orders n huge, infinite or subnormal; "
+    "x at poles or integer extremes) differs from SciPy, whose results there come from "
+    "its internal overflows (jax.scipy.special.polygamma takes integer orders)"
 )
 _DATA_MASK = (
     "x[mask] with a mask computed from input data has a data-dependent shape, which a "
@@ -262,6 +265,10 @@ class JaxLinker(Linker):
         "*/composite-float32-p2": _SUBNORMAL,
         "*/elemwise-float32-p4": _POLYGAMMA,
         "*/composite-float32-p4": _POLYGAMMA,
+        "*/elemwise-int64-p4": _POLYGAMMA,
+        "*/composite-int64-p5": _POLYGAMMA,
+        "*/elemwise-int8-p4": _POLYGAMMA,
+        "*/composite-int8-p5": _POLYGAMMA,
         "*/subtensor-p[12]": _DATA_MASK,
     }
 
@@ -280,6 +287,7 @@ class JaxLinker(Linker):
         scalar_out = [not isinstance(v.type, TensorType) for v in fgraph.outputs]
         replay: list[Any] = []
         x64 = jax.enable_x64
+        x64_on = jax.config.read
 
         def on_error(args: tuple[Any, ...], exc: Exception) -> NoReturn:
             # The reference backend raises the error graft defines for these values.
@@ -302,6 +310,8 @@ class JaxLinker(Linker):
             jitted = make(body)
 
             def run(*args: Any) -> Any:
+                if x64_on("jax_enable_x64"):  # the context costs ~6 us a call: only when needed
+                    return jitted(*args)
                 with x64(True):
                     return jitted(*args)
         else:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from graft.compile.builders import OpFromGraph
-from graft.graph.basic import Apply
 from graft.graph.fg import FunctionGraph
 from graft.ifelse import IfElse, LazyIfElse
 from graft.scan.op import Scan
@@ -43,7 +42,7 @@ def _scan_supports(op: Any) -> bool:
     return not any(s.is_opaque_state(k) for k in range(s.info.n_states))
 
 
-def scan_rule(node: Apply) -> Callable[..., Sequence[Any]]:
+def scan_rule(node: Any) -> Callable[..., Sequence[Any]]:
     op = cast(Scan, node.op)
     info = op.info
     ns, nseq = info.n_states, info.n_seqs
@@ -101,7 +100,7 @@ scan_rule.checks = lambda node: _inner_checks(node.op.fgraph)  # type: ignore[at
 RULES.register(Scan, rule=scan_rule)
 
 
-def lazy_ifelse_rule(node: Apply) -> Callable[..., Sequence[Any]]:
+def lazy_ifelse_rule(node: Any) -> Callable[..., Sequence[Any]]:
     op = cast(LazyIfElse, node.op)
 
     def impl(cond: Any, *ins: Any) -> Sequence[Any]:
@@ -126,7 +125,7 @@ lazy_ifelse_rule.checks = lambda node: _inner_checks(node.op.then_fgraph, node.o
 RULES.register(LazyIfElse, rule=lazy_ifelse_rule)
 
 
-def ifelse_rule(node: Apply) -> Callable[..., Sequence[Any]]:
+def ifelse_rule(node: Any) -> Callable[..., Sequence[Any]]:
     n = len(node.outputs)
 
     def impl(cond: Any, *ins: Any) -> Sequence[Any]:
@@ -141,7 +140,7 @@ def ifelse_rule(node: Apply) -> Callable[..., Sequence[Any]]:
 RULES.register(IfElse, rule=ifelse_rule)
 
 
-def ofg_rule(node: Apply) -> Callable[..., Sequence[Any]]:
+def ofg_rule(node: Any) -> Callable[..., Sequence[Any]]:
     op = cast(OpFromGraph, node.op)
 
     def impl(*ins: Any) -> Sequence[Any]:

@@ -59,7 +59,7 @@ def _static_shape(v: Any) -> tuple[int | None, ...]:
     return tuple(v.type.shape)
 
 
-def _broadcast_shape(node: Apply, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+def _broadcast_shape(node: Any, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     """The output shape; raises ValueError where graft's Elemwise does (sizes known while tracing)."""
     nd = max((len(s) for s in shapes), default=0)
     out = []
@@ -79,17 +79,17 @@ def _broadcast_shape(node: Apply, shapes: list[tuple[int, ...]]) -> tuple[int, .
     return tuple(out)
 
 
-def _elemwise_checks(node: Apply) -> bool:
+def _elemwise_checks(node: Any) -> bool:
     return has_int_pow(node.op.scalar_op, str(node.outputs[0].type.dtype))
 
 
-def _fused_checks(node: Apply) -> bool:
+def _fused_checks(node: Any) -> bool:
     reduced = node.op.unfused(*node.inputs).owner
     return _elemwise_checks(reduced.inputs[0].owner)
 
 
 @_reg(Elemwise, supports=lambda op: scalar_supported(op.scalar_op), checks=_elemwise_checks)
-def elemwise_rule(node: Apply) -> Impl:
+def elemwise_rule(node: Any) -> Impl:
     """The scalar op's JAX function on the (broadcast) arrays."""
     f = scalar_function(node.op.scalar_op, _dtypes(node.inputs), _dtypes(node.outputs))
     assert f is not None
@@ -147,7 +147,7 @@ def _reducer(op: CAReduce, in_dtype: str, out_dtype: str) -> Callable[[Any], Any
 
 
 @_reg(CAReduce, supports=_reduce_supported)
-def careduce_rule(node: Apply) -> Impl:
+def careduce_rule(node: Any) -> Impl:
     """``jnp.sum``/``prod``/``max``/``min``/``all``/``any`` (or a bitwise fold) over the axes."""
     f = _reducer(node.op, str(node.inputs[0].type.dtype), str(node.outputs[0].type.dtype))
     return lambda x: (f(x),)
@@ -158,7 +158,7 @@ def _fused_supported(op: Any) -> bool:
 
 
 @_reg(ElemwiseReduce, supports=_fused_supported, checks=_fused_checks)
-def elemwise_reduce_rule(node: Apply) -> Impl:
+def elemwise_reduce_rule(node: Any) -> Impl:
     """The unfused Elemwise and CAReduce in one function (XLA fuses them again)."""
     reduced = node.op.unfused(*node.inputs).owner
     mapped = reduced.inputs[0].owner
@@ -168,7 +168,7 @@ def elemwise_reduce_rule(node: Apply) -> Impl:
 
 
 @_reg(DimShuffle)
-def dimshuffle_rule(node: Apply) -> Impl:
+def dimshuffle_rule(node: Any) -> Impl:
     """Transpose, then reshape to add and drop the size-1 dimensions."""
     jnp = _jnp()
     op = node.op
@@ -195,12 +195,12 @@ def _shift(x: Any, axis: int | None) -> Any:
     return x - jnp.where(jnp.isfinite(m), m, jnp.zeros((), x.dtype))
 
 
-def _cast_in(node: Apply, x: Any) -> Any:
+def _cast_in(node: Any, x: Any) -> Any:
     return _jnp().asarray(x).astype(np.dtype(str(node.outputs[0].type.dtype)))
 
 
 @_reg(Softmax)
-def softmax_rule(node: Apply) -> Impl:
+def softmax_rule(node: Any) -> Impl:
     """``exp(x - max) / sum``, NaN and infinities as graft's reference."""
     jnp = _jnp()
     axis = node.op.axis
@@ -216,7 +216,7 @@ def softmax_rule(node: Apply) -> Impl:
 
 
 @_reg(LogSoftmax)
-def log_softmax_rule(node: Apply) -> Impl:
+def log_softmax_rule(node: Any) -> Impl:
     """``(x - max) - log(sum(exp(x - max)))``."""
     jnp = _jnp()
     axis = node.op.axis
@@ -232,7 +232,7 @@ def log_softmax_rule(node: Apply) -> Impl:
 
 
 @_reg(CumOp)
-def cumop_rule(node: Apply) -> Impl:
+def cumop_rule(node: Any) -> Impl:
     """``jnp.cumsum``/``cumprod`` in the output dtype (flattened for axis None), reversed if asked."""
     jnp = _jnp()
     op = node.op
@@ -252,7 +252,7 @@ def cumop_rule(node: Apply) -> Impl:
 
 
 @_reg(Diff)
-def diff_rule(node: Apply) -> Impl:
+def diff_rule(node: Any) -> Impl:
     """``jnp.diff`` (its transpose, for the gradient, as the adjoint of the difference)."""
     jnp = _jnp()
     op = node.op
@@ -275,7 +275,7 @@ def diff_rule(node: Apply) -> Impl:
 
 
 @_reg(Argmax)
-def argmax_rule(node: Apply) -> Impl:
+def argmax_rule(node: Any) -> Impl:
     """``jnp.argmax``/``argmin`` (first NaN wins, as NumPy), int64; empty axes raise."""
     jnp = _jnp()
     op = node.op
@@ -292,7 +292,7 @@ def argmax_rule(node: Apply) -> Impl:
 
 
 @_reg(SortOp)
-def sort_rule(node: Apply) -> Impl:
+def sort_rule(node: Any) -> Impl:
     """``jnp.sort`` (NaN last, as NumPy); axis None sorts the flattened array."""
     jnp = _jnp()
     axis = node.op.axis
@@ -300,7 +300,7 @@ def sort_rule(node: Apply) -> Impl:
 
 
 @_reg(ArgSortOp)
-def argsort_rule(node: Apply) -> Impl:
+def argsort_rule(node: Any) -> Impl:
     """``jnp.argsort``, stable (ties keep their order, as NumPy's stable kinds), int64."""
     jnp = _jnp()
     axis = node.op.axis
@@ -308,7 +308,7 @@ def argsort_rule(node: Apply) -> Impl:
 
 
 @_reg(SearchSorted)
-def searchsorted_rule(node: Apply) -> Impl:
+def searchsorted_rule(node: Any) -> Impl:
     """``jnp.searchsorted`` with the op's side, int64."""
     jnp = _jnp()
     side = "left" if node.op.side == "left" else "right"

@@ -50,13 +50,13 @@ def _jnp() -> Any:
     return jnp
 
 
-def _has_data_index(node: Apply) -> bool:
+def _has_data_index(node: Any) -> bool:
     # Only integer indices and index arrays can be data (slice bounds are static).
     idx_list = getattr(node.op, "idx_list", (_ARRAY,))
     return any(not isinstance(e, tuple) and e in (_SYM, _ARRAY) for e in idx_list)
 
 
-def _static_positions(node: Apply) -> list[int]:
+def _static_positions(node: Any) -> list[int]:
     """Input positions of slice bounds (and of masks, for reads): needed while tracing."""
     op = node.op
     idx_list = getattr(op, "idx_list", (_ARRAY,))
@@ -179,7 +179,7 @@ def make_index(
 
 
 def _read(idx_list_of: Callable[[Any], Sequence[Any]]) -> Callable[[Apply], Impl]:
-    def rule(node: Apply) -> Impl:
+    def rule(node: Any) -> Impl:
         jnp = _jnp()
         idx_list = idx_list_of(node.op)
 
@@ -192,7 +192,7 @@ def _read(idx_list_of: Callable[[Any], Sequence[Any]]) -> Callable[[Apply], Impl
     return rule
 
 
-def _mask_set(node: Apply, x: Any, y: Any, idx_list: Sequence[Any], idx: Sequence[Any]) -> Any:
+def _mask_set(node: Any, x: Any, y: Any, idx_list: Sequence[Any], idx: Sequence[Any]) -> Any:
     """``x[m] = y`` for a data mask ``m`` covering the leading axes and a broadcast ``y``."""
     jnp = _jnp()
     (m,) = idx
@@ -212,7 +212,7 @@ def _mask_set(node: Apply, x: Any, y: Any, idx_list: Sequence[Any], idx: Sequenc
 
 
 def _write(idx_list_of: Callable[[Any], Sequence[Any]]) -> Callable[[Apply], Impl]:
-    def rule(node: Apply) -> Impl:
+    def rule(node: Any) -> Impl:
         jnp = _jnp()
         idx_list = list(idx_list_of(node.op))
         set_ = node.op.set_instead_of_inc

@@ -65,7 +65,7 @@ def _dt(v: Any) -> np.dtype[Any]:
 
 
 def _product(f_name: str) -> Callable[[Apply], Impl]:
-    def rule(node: Apply) -> Impl:
+    def rule(node: Any) -> Impl:
         jax, jnp = _jax(), _jnp()
         f = getattr(jnp, f_name)
         dt = _dt(node.outputs[0])
@@ -90,7 +90,7 @@ _reg(MatMul)(_product("matmul"))
 # -- Blockwise -------------------------------------------------------------------------------
 
 
-def _core_node(node: Apply) -> Apply:
+def _core_node(node: Any) -> Apply:
     op = node.op
     core_in = []
     for v, sig in zip(node.inputs, op.inputs_sig):
@@ -108,14 +108,14 @@ def _blockwise_supported(op: Any) -> bool:
     return check is None or bool(check(op.core_op))
 
 
-def _blockwise_checks(node: Apply) -> bool:
+def _blockwise_checks(node: Any) -> bool:
     rule = RULES.lookup(node.op.core_op)
     checks = getattr(rule, "checks", False)
     return bool(checks(_core_node(node)) if callable(checks) else checks)
 
 
 @_reg(Blockwise, supports=_blockwise_supported, checks=_blockwise_checks)
-def blockwise_rule(node: Apply) -> Impl:
+def blockwise_rule(node: Any) -> Impl:
     """The core Op's rule under one ``jax.vmap`` per broadcast batch dimension."""
     jax, jnp = _jax(), _jnp()
     op = node.op
@@ -161,14 +161,14 @@ def _fails(a: Any, *outs: Any) -> Any:
     return jnp.all(jnp.isfinite(a)) & bad
 
 
-def _cast_in(node: Apply, *xs: Any) -> list[Any]:
+def _cast_in(node: Any, *xs: Any) -> list[Any]:
     jnp = _jnp()
     dt = _dt(node.outputs[0])
     return [jnp.asarray(x).astype(dt) for x in xs]
 
 
 @_reg(Cholesky, checks=lambda node: node.op.on_error == "raise")
-def cholesky_rule(node: Apply) -> Impl:
+def cholesky_rule(node: Any) -> Impl:
     """``lax.linalg.cholesky`` of the lower triangle (of ``a.T`` for the upper factor)."""
     jax, jnp = _jax(), _jnp()
     op = node.op
@@ -189,7 +189,7 @@ def cholesky_rule(node: Apply) -> Impl:
 
 
 @_reg(Det)
-def det_rule(node: Apply) -> Impl:
+def det_rule(node: Any) -> Impl:
     """``jnp.linalg.det`` (1 for a 0x0 matrix)."""
     jnp = _jnp()
 
@@ -203,7 +203,7 @@ def det_rule(node: Apply) -> Impl:
 
 
 @_reg(SlogDet)
-def slogdet_rule(node: Apply) -> Impl:
+def slogdet_rule(node: Any) -> Impl:
     """``jnp.linalg.slogdet``: (sign, log|det|)."""
     jnp = _jnp()
 
@@ -218,7 +218,7 @@ def slogdet_rule(node: Apply) -> Impl:
 
 
 @_reg(MatrixInverse, checks=True)
-def inv_rule(node: Apply) -> Impl:
+def inv_rule(node: Any) -> Impl:
     """``jnp.linalg.inv``; a singular matrix fails the call (NumPy raises LinAlgError)."""
     jnp = _jnp()
 
@@ -234,7 +234,7 @@ def inv_rule(node: Apply) -> Impl:
 
 
 @_reg(Solve, checks=True)
-def solve_rule(node: Apply) -> Impl:
+def solve_rule(node: Any) -> Impl:
     """``jax.scipy.linalg.solve`` with the op's ``assume_a`` and ``lower``."""
     jnp = _jnp()
     op = node.op
@@ -256,7 +256,7 @@ def solve_rule(node: Apply) -> Impl:
 
 
 @_reg(SolveTriangular)
-def solve_triangular_rule(node: Apply) -> Impl:
+def solve_triangular_rule(node: Any) -> Impl:
     """``jax.scipy.linalg.solve_triangular`` with the op's flags."""
     jnp = _jnp()
     op = node.op
@@ -277,7 +277,7 @@ def solve_triangular_rule(node: Apply) -> Impl:
 
 
 @_reg(Eigh)
-def eigh_rule(node: Apply) -> Impl:
+def eigh_rule(node: Any) -> Impl:
     """``jnp.linalg.eigh`` of the ``UPLO`` triangle."""
     jnp = _jnp()
     uplo = node.op.UPLO
@@ -291,7 +291,7 @@ def eigh_rule(node: Apply) -> Impl:
 
 
 @_reg(Pinv)
-def pinv_rule(node: Apply) -> Impl:
+def pinv_rule(node: Any) -> Impl:
     """``jnp.linalg.pinv``."""
     jnp = _jnp()
     herm = node.op.hermitian
@@ -299,7 +299,7 @@ def pinv_rule(node: Apply) -> Impl:
 
 
 @_reg(QR)
-def qr_rule(node: Apply) -> Impl:
+def qr_rule(node: Any) -> Impl:
     """``jnp.linalg.qr`` with the op's mode."""
     jnp = _jnp()
     mode = node.op.mode
@@ -313,7 +313,7 @@ def qr_rule(node: Apply) -> Impl:
 
 
 @_reg(SVD)
-def svd_rule(node: Apply) -> Impl:
+def svd_rule(node: Any) -> Impl:
     """``jnp.linalg.svd`` with the op's flags."""
     jnp = _jnp()
     op = node.op

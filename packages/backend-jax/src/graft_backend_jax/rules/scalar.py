@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -203,6 +204,8 @@ def _pow(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
     def run(a: Any, b: Any) -> Any:
         if dt.kind == "i":
             runtime_check(jnp.all(b >= 0), "Integers to negative integer powers are not allowed.")
+            # jnp's integer power loops over the exponent's bits: a negative one never ends.
+            b = jnp.where(b < 0, jnp.zeros((), dt), b)
         return jnp.power(a, b)
 
     return _in(dt)(run)
@@ -297,7 +300,7 @@ for _cls, _name in [
     (ss.Erfinv, "erfinv"),
     (ss.Gamma, "gamma"),
 ]:
-    SCALAR_FUNCTIONS[_cls] = _float(lambda _n=_name: getattr(_jss(), _n))
+    SCALAR_FUNCTIONS[_cls] = _float(partial(lambda n: getattr(_jss(), n), _name))
 
 
 def _round_away(x: Any) -> Any:
@@ -316,18 +319,48 @@ def _xlogx(x: Any) -> Any:
     return _xlogy0(x, x)
 
 
-def _gammainc(a: Any, x: Any) -> Any:
-    # SciPy: P(0, x > 0) = 1 and P(inf, x) = 0 (JAX gives NaN there).
+def _on_host_when_big(name: str, f: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``f(a, x)`` in JAX, but SciPy's ``name`` (on the host) where ``|a|`` or ``|x|`` >= 1e8.
+
+    JAX's incomplete gamma iterates until convergence, which takes practically
+    forever for huge arguments; SciPy switches to asymptotic expansions there.
+    The host is called only when such values occur.
+    """
+
+    def run(a: Any, x: Any) -> Any:
+        import jax
+        import scipy.special
+
+        jnp = _jnp()
+        a, x = jnp.broadcast_arrays(a, x)
+        big = (jnp.abs(a) >= 1e8) | (jnp.abs(x) >= 1e8)
+        one = jnp.ones((), a.dtype)
+        res = f(jnp.where(big, one, a), jnp.where(big, one, x))
+        out = jax.ShapeDtypeStruct(a.shape, a.dtype)
+
+        def host(a: Any, x: Any) -> Any:
+            with np.errstate(all="ignore"):
+                return np.asarray(getattr(scipy.special, name)(a, x), dtype=a.dtype)
+
+        far = jax.lax.cond(
+            jnp.any(big),
+            lambda: jax.pure_callback(host, out, a, x, vmap_method="broadcast_all"),
+            lambda: jnp.zeros(a.shape, a.dtype),
+        )
+        return jnp.where(big, far, res)
+
+    return run
+
+
+def _gammainc_near(a: Any, x: Any) -> Any:
+    # SciPy: P(0, x > 0) = 1 (JAX gives NaN there).
     jnp = _jnp()
     res = _jss().gammainc(a, x)
-    res = jnp.where((a == 0) & (x > 0), jnp.ones((), res.dtype), res)
-    return jnp.where((a == jnp.inf) & (x >= 0) & (x < jnp.inf), jnp.zeros((), res.dtype), res)
+    return jnp.where((a == 0) & (x > 0), jnp.ones((), res.dtype), res)
 
 
-def _gammaincc(a: Any, x: Any) -> Any:
-    jnp = _jnp()
-    res = _jss().gammaincc(a, x)
-    return jnp.where((a == jnp.inf) & (x >= 0) & (x < jnp.inf), jnp.ones((), res.dtype), res)
+_gammainc = _on_host_when_big("gammainc", _gammainc_near)
+_gammaincc = _on_host_when_big("gammaincc", lambda a, x: _jss().gammaincc(a, x))
 
 
 def _softplus(x: Any) -> Any:
@@ -389,7 +422,7 @@ def _polygamma(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
         x = _cast(jnp.asarray(x), dt)
         res = _jss().polygamma(jnp.where(ok, k, 0), x)
         # SciPy at the poles (x a non-positive integer, and -inf): (-1)**(n + 1) * inf.
-        pole = (x <= 0) & (jnp.floor(x) == x)
+        pole = (x <= 0) & (x > -1e15) & (jnp.floor(x) == x)
         signed_inf = jnp.where(k % 2 == 1, jnp.inf, -jnp.inf).astype(dt)
         res = jnp.where(pole & (k >= 1), signed_inf, res)
         res = jnp.where(k == 0, _digamma(x), jnp.where(x == jnp.inf, jnp.zeros((), dt), res))
@@ -433,7 +466,7 @@ def has_int_pow(op: Any, out_dtype: str) -> bool:
     """Whether the scalar op (or a fused graph) raises integers to powers (a runtime check)."""
     if isinstance(op, sc.Composite):
         inner = io_toposort(list(op.inputs), list(op.outputs))
-        return any(has_int_pow(n.op, str(n.outputs[0].type.dtype)) for n in inner)
+        return any(has_int_pow(n.op, _dtype_of(n.outputs[0])) for n in inner)
     return isinstance(op, sb.Pow) and np.dtype(out_dtype).kind == "i"
 
 
@@ -449,8 +482,8 @@ def _composite(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
     for node in io_toposort(inner_in, inner_out):
         f = scalar_function(
             node.op,
-            [v.type.dtype for v in node.inputs],
-            [v.type.dtype for v in node.outputs],
+            [_dtype_of(v) for v in node.inputs],
+            [_dtype_of(v) for v in node.outputs],
         )
         if f is None:
             raise NotImplementedError(f"no JAX function for scalar op {node.op}")
@@ -460,18 +493,22 @@ def _composite(op: Any, ind: list[str], outd: list[str]) -> Callable[..., Any]:
         env: dict[Any, Any] = dict(zip(inner_in, xs))
         for node, f in plan:
             args = [
-                jnp.asarray(v.data, dtype=v.type.dtype) if isinstance(v, Constant) else env[v]
+                jnp.asarray(v.data, dtype=_dtype_of(v)) if isinstance(v, Constant) else env[v]
                 for v in node.inputs
             ]
             env.update(zip(node.outputs, f(*args)))
         res = []
         for v in inner_out:
-            val = jnp.asarray(v.data, dtype=v.type.dtype) if isinstance(v, Constant) else env[v]
+            val = jnp.asarray(v.data, dtype=_dtype_of(v)) if isinstance(v, Constant) else env[v]
             res.append(val)
         return tuple(res)
 
     run.multi = True  # type: ignore[attr-defined]
     return run
+
+
+def _dtype_of(v: Any) -> str:
+    return str(v.type.dtype)
 
 
 def scalar_supported(op: Any) -> bool:

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from graft.gradient.ops import ConsiderConstant, DisconnectedGrad, GradClip, GradScale, ZeroGrad
-from graft.graph.basic import Apply
 from graft.raise_op import CheckAndRaise
 from graft.tensor.axes import BroadcastTo, SumToShape
 from graft.tensor.basic import Alloc, ScalarFromTensor, TensorFromScalar
@@ -60,20 +59,20 @@ def _dt(v: Any) -> np.dtype[Any]:
 
 
 @_reg(Shape)
-def shape_rule(node: Apply) -> Impl:
+def shape_rule(node: Any) -> Impl:
     """The static shape as a NumPy int64 vector (known while tracing)."""
     return lambda x: (np.asarray(np.shape(x), dtype=np.int64),)
 
 
 @_reg(Shape_i)
-def shape_i_rule(node: Apply) -> Impl:
+def shape_i_rule(node: Any) -> Impl:
     """One static dimension as a NumPy int64 scalar."""
     i = node.op.i
     return lambda x: (np.asarray(np.shape(x)[i], dtype=np.int64),)
 
 
 @_reg(SpecifyShape)
-def specify_shape_rule(node: Apply) -> Impl:
+def specify_shape_rule(node: Any) -> Impl:
     """``x``, after checking the known sizes while tracing (AssertionError otherwise)."""
     want = node.op.shape
 
@@ -87,7 +86,7 @@ def specify_shape_rule(node: Apply) -> Impl:
 
 
 @_reg(Reshape)
-def reshape_rule(node: Apply) -> Impl:
+def reshape_rule(node: Any) -> Impl:
     """``jnp.reshape`` to a target known while tracing (one -1 inferred as NumPy does)."""
     jnp = _jnp()
 
@@ -98,7 +97,7 @@ def reshape_rule(node: Apply) -> Impl:
     return run
 
 
-def _check_fill(node: Apply, vshape: tuple[int, ...], shape: tuple[int, ...]) -> None:
+def _check_fill(node: Any, vshape: tuple[int, ...], shape: tuple[int, ...]) -> None:
     static = node.inputs[0].type.shape
     pad = len(shape) - len(vshape)
     for k, n in enumerate(vshape):
@@ -107,7 +106,7 @@ def _check_fill(node: Apply, vshape: tuple[int, ...], shape: tuple[int, ...]) ->
 
 
 @_reg(Alloc)
-def alloc_rule(node: Apply) -> Impl:
+def alloc_rule(node: Any) -> Impl:
     """``jnp.broadcast_to`` the value to a shape known while tracing."""
     jnp = _jnp()
     dt = _dt(node.outputs[0])
@@ -122,7 +121,7 @@ def alloc_rule(node: Apply) -> Impl:
 
 
 @_reg(BroadcastTo)
-def broadcast_to_rule(node: Apply) -> Impl:
+def broadcast_to_rule(node: Any) -> Impl:
     """``jnp.broadcast_to`` a shape known while tracing (NumPy's rules)."""
     jnp = _jnp()
     dt = _dt(node.outputs[0])
@@ -140,7 +139,7 @@ def broadcast_to_rule(node: Apply) -> Impl:
 
 
 @_reg(SumToShape)
-def sum_to_shape_rule(node: Apply) -> Impl:
+def sum_to_shape_rule(node: Any) -> Impl:
     """Sum the leading and broadcast dimensions of ``g`` away to ``like``'s shape."""
     jnp = _jnp()
     dt = _dt(node.outputs[0])
@@ -162,18 +161,18 @@ def sum_to_shape_rule(node: Apply) -> Impl:
 
 
 @_reg(ScalarFromTensor, TensorFromScalar)
-def bridge_rule(node: Apply) -> Impl:
+def bridge_rule(node: Any) -> Impl:
     """Scalars are 0-d arrays here: both bridges only convert the dtype."""
     return lambda x: (x,)
 
 
 @_reg(ConsiderConstant, DisconnectedGrad, GradClip, GradScale, ZeroGrad)
-def gradient_identity_rule(node: Apply) -> Impl:
+def gradient_identity_rule(node: Any) -> Impl:
     """Identities in the forward graph (they act only on gradients, already taken)."""
     return lambda x: (x,)
 
 
-def _check_rule(node: Apply) -> Impl:
+def _check_rule(node: Any) -> Impl:
     jnp = _jnp()
     msg = str(node.op.msg)
 
@@ -193,7 +192,7 @@ RULES.register(CheckAndRaise, rule=_check_rule, owner=OWNER)
 
 
 @_reg(MakeVector)
-def make_vector_rule(node: Apply) -> Impl:
+def make_vector_rule(node: Any) -> Impl:
     """``jnp.stack`` of the scalars in the op's dtype."""
     jnp = _jnp()
     dt = _dt(node.outputs[0])
@@ -207,7 +206,7 @@ def make_vector_rule(node: Apply) -> Impl:
 
 
 @_reg(Join)
-def join_rule(node: Apply) -> Impl:
+def join_rule(node: Any) -> Impl:
     """``jnp.concatenate`` along the op's axis, in the output dtype."""
     jnp = _jnp()
     dt = _dt(node.outputs[0])
@@ -227,7 +226,7 @@ def join_rule(node: Apply) -> Impl:
 
 
 @_reg(Split)
-def split_rule(node: Apply) -> Impl:
+def split_rule(node: Any) -> Impl:
     """Slices of ``x`` of sizes known while tracing (they must sum to the axis' size)."""
     import jax
 
@@ -255,7 +254,7 @@ def split_rule(node: Apply) -> Impl:
 
 
 @_reg(ARange)
-def arange_rule(node: Apply) -> Impl:
+def arange_rule(node: Any) -> Impl:
     """``jnp.arange`` of bounds known while tracing, in the op's dtype."""
     jnp = _jnp()
     dt = np.dtype(node.op.dtype)
@@ -264,7 +263,7 @@ def arange_rule(node: Apply) -> Impl:
         for v, what in ((start, "start"), (stop, "stop"), (step, "step")):
             if not is_static(v):
                 static_ints(node, v, f"the {what}")  # raises StaticValueError
-        a, b, c = (np.asarray(v)[()] for v in (start, stop, step))
+        a, b, c = (np.asarray(v)[()].item() for v in (start, stop, step))
         if c == 0:
             raise ValueError(f"{node.op}: step must not be zero")
         n = len(np.arange(a, b, c, dtype=dt)) if dt.kind != "f" else None
@@ -276,7 +275,7 @@ def arange_rule(node: Apply) -> Impl:
 
 
 @_reg(Eye)
-def eye_rule(node: Apply) -> Impl:
+def eye_rule(node: Any) -> Impl:
     """``jnp.eye(n, m, k)`` of sizes known while tracing."""
     jnp = _jnp()
     dt = np.dtype(node.op.dtype)
@@ -289,7 +288,7 @@ def eye_rule(node: Apply) -> Impl:
 
 
 @_reg(Tri)
-def tri_rule(node: Apply) -> Impl:
+def tri_rule(node: Any) -> Impl:
     """``jnp.tril``/``triu`` with the op's diagonal offset."""
     jnp = _jnp()
     f = jnp.tril if node.op.lower else jnp.triu
@@ -298,7 +297,7 @@ def tri_rule(node: Apply) -> Impl:
 
 
 @_reg(TriIndices)
-def tri_indices_rule(node: Apply) -> Impl:
+def tri_indices_rule(node: Any) -> Impl:
     """The (row, column) indices of a triangle of sizes known while tracing."""
     f = np.tril_indices if node.op.lower else np.triu_indices
 
@@ -311,7 +310,7 @@ def tri_indices_rule(node: Apply) -> Impl:
 
 
 @_reg(AllocDiag)
-def alloc_diag_rule(node: Apply) -> Impl:
+def alloc_diag_rule(node: Any) -> Impl:
     """Square matrices with ``v`` (last axis) on diagonal ``offset``, zeros elsewhere."""
     jnp = _jnp()
     off = node.op.offset
@@ -328,7 +327,7 @@ def alloc_diag_rule(node: Apply) -> Impl:
 
 
 @_reg(ExtractDiag)
-def extract_diag_rule(node: Apply) -> Impl:
+def extract_diag_rule(node: Any) -> Impl:
     """``jnp.diagonal`` with the op's offset and axes."""
     jnp = _jnp()
     op = node.op
