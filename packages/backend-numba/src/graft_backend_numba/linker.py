@@ -38,6 +38,7 @@ RULES: RuleTable[Any] = RuleTable("numba")
 #: numba.njit flags of every generated function: NumPy's floating-point error model
 #: (inf/nan, no ZeroDivisionError), and the GIL released while it runs.
 _FLAGS: dict[str, Any] = {"error_model": "numpy", "nogil": True}
+_CACHE_LAYOUT = 2
 
 
 class NumbaLinker(CodegenLinker):
@@ -67,6 +68,9 @@ class NumbaLinker(CodegenLinker):
         return (
             "numba-backend",
             __version__,
+            # Bumped when generated modules change how they are named or laid out: numba's
+            # cached code refers to its module by name, so old entries must not be reused.
+            f"layout {_CACHE_LAYOUT}",
             f"numba {numba.__version__}",
             f"cpu {platform.machine()}",
         )
