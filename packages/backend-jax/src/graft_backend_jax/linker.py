@@ -401,6 +401,25 @@ def _specialising_runner(
     return run
 
 
+def depends_on_data(variables: Sequence[Variable]) -> bool:
+    """Whether any of ``variables`` is computed from input *values* (not only from input
+    shapes and constants, which are known while tracing)."""
+    from graft.tensor.shape import Shape, Shape_i
+
+    todo = list(variables)
+    seen: set[Variable] = set()
+    while todo:
+        v = todo.pop()
+        if v in seen or isinstance(v, Constant):
+            continue
+        seen.add(v)
+        if v.owner is None:
+            return True
+        if not isinstance(v.owner.op, Shape | Shape_i):
+            todo.extend(v.owner.inputs)
+    return False
+
+
 def static_inputs(fgraph: FunctionGraph) -> list[int]:
     """Positions of the graph inputs JAX needs as Python values while tracing.
 

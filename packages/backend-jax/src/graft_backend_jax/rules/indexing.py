@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from graft.graph.basic import Apply
+from graft.graph.basic import Apply, Constant
 from graft.tensor.subtensor import IncSubtensor, Subtensor
 from graft.tensor.subtensor_advanced import (
     AdvancedIncSubtensor,
@@ -51,9 +51,19 @@ def _jnp() -> Any:
 
 
 def _has_data_index(node: Any) -> bool:
-    # Only integer indices and index arrays can be data (slice bounds are static).
-    idx_list = getattr(node.op, "idx_list", (_ARRAY,))
-    return any(not isinstance(e, tuple) and e in (_SYM, _ARRAY) for e in idx_list)
+    """Whether an integer index or index array is a computed value (constants are checked
+    while tracing; slice bounds are static)."""
+    op = node.op
+    idx_list = getattr(op, "idx_list", (_ARRAY,))
+    k = 2 if hasattr(op, "set_instead_of_inc") else 1
+    for e in idx_list:
+        if isinstance(e, tuple):
+            k += sum(p == _SYM for p in e)
+        elif e in (_SYM, _ARRAY, _MASK):
+            if e != _MASK and not isinstance(node.inputs[k], Constant):
+                return True
+            k += 1
+    return False
 
 
 def _static_positions(node: Any) -> list[int]:

@@ -32,7 +32,14 @@ from graft.tensor.join import ARange, Eye, Join, MakeVector, Split
 from graft.tensor.linalg import Tri
 from graft.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from graft.tensor.triangular import AllocDiag, ExtractDiag, TriIndices
-from graft_backend_jax.linker import RULES, is_static, runtime_check, static_int, static_ints
+from graft_backend_jax.linker import (
+    RULES,
+    depends_on_data,
+    is_static,
+    runtime_check,
+    static_int,
+    static_ints,
+)
 
 OWNER = "graft-backend-jax"
 Impl = Callable[..., Sequence[Any]]
@@ -184,7 +191,8 @@ def _check_rule(node: Any) -> Impl:
     return run
 
 
-_check_rule.checks = True  # type: ignore[attr-defined]
+# Only conditions computed from input values need checkify (shape checks run while tracing).
+_check_rule.checks = lambda node: depends_on_data(node.inputs[1:])  # type: ignore[attr-defined]
 RULES.register(CheckAndRaise, rule=_check_rule, owner=OWNER)
 
 
