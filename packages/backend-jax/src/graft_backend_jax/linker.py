@@ -89,6 +89,12 @@ RULES: RuleTable[Any] = RuleTable("jax")
 FOLD_LIMIT = 4096
 
 _CHECKS: contextvars.ContextVar[bool] = contextvars.ContextVar("graft_jax_checks", default=False)
+# Set while checkify traces the graph: a data-dependent check can be emitted.
+_CHECKIFY: contextvars.ContextVar[bool] = contextvars.ContextVar("graft_jax_ckfy", default=False)
+
+
+class _NeedsCheckify(Exception):
+    """A check turned out data-dependent while tracing a graph compiled without checkify."""
 
 
 class _CheckFailed(ValueError):
@@ -139,6 +145,8 @@ def runtime_check(ok: Any, message: str) -> None:
         if not bool(np.all(ok)):
             raise ValueError(message)
         return
+    if not _CHECKIFY.get():
+        raise _NeedsCheckify(message)
     from jax.experimental import checkify
 
     checkify.check(ok, message)
@@ -304,9 +312,12 @@ class JaxLinker(Linker):
                 f"{type(exc).__name__}: {exc}"
             ) from exc
 
-        make = _jit_maker(body, uses_checks)
         static = static_inputs(fgraph)
-        if not static:
+
+        def build(checked: bool) -> Callable[..., Any]:
+            make = _jit_maker(body, checked)
+            if static:
+                return _specialising_runner(body, make, static, len(fgraph.inputs))
             jitted = make(body)
 
             def run(*args: Any) -> Any:
@@ -314,8 +325,19 @@ class JaxLinker(Linker):
                     return jitted(*args)
                 with x64(True):
                     return jitted(*args)
-        else:
-            run = _specialising_runner(body, make, static, len(fgraph.inputs))
+
+            return run
+
+        # Checks are found at compile time where the graph shows them; one that only
+        # turns out data-dependent while tracing switches the graph to checkify.
+        runner = [build(uses_checks)]
+
+        def run(*args: Any) -> Any:
+            try:
+                return runner[0](*args)
+            except _NeedsCheckify:
+                runner[0] = build(True)
+                return runner[0](*args)
 
         # Writable NumPy arrays, as every graft backend returns (JAX's buffers are read-only).
         asarray = np.array
@@ -345,7 +367,14 @@ def _jit_maker(
     from jax.experimental import checkify
 
     def make(f: Callable[..., Any]) -> Callable[..., Any]:
-        jitted = jax.jit(checkify.checkify(f, errors=checkify.user_checks))
+        def traced(*args: Any) -> Any:
+            token = _CHECKIFY.set(True)
+            try:
+                return f(*args)
+            finally:
+                _CHECKIFY.reset(token)
+
+        jitted = jax.jit(checkify.checkify(traced, errors=checkify.user_checks))
 
         def call(*args: Any) -> Any:
             err, outs = jitted(*args)

@@ -185,7 +185,9 @@ def _check_rule(node: Any) -> Impl:
 
     def run(value: Any, *conds: Any) -> Sequence[Any]:
         for c in conds:
-            runtime_check(jnp.all(jnp.asarray(c) != 0), msg)
+            # A condition known while tracing (shape checks) is checked right here.
+            ok = np.all(np.asarray(c) != 0) if is_static(c) else jnp.all(jnp.asarray(c) != 0)
+            runtime_check(ok, msg)
         return (value,)
 
     return run
