@@ -54,7 +54,9 @@ PACKAGES: dict[str, tuple[list[str], str]] = {
         "tests/conformance",
     ),
 }
-TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-benchmark>=4"]
+TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-benchmark>=4", "pytest-xdist>=3"]
+#: Sessions whose time is mostly compiling (numba, gcc, XLA): one worker per CPU.
+PARALLEL = {"backend-numba", "backend-jax", "conformance"}
 
 
 @nox.session(name="tests")
@@ -65,7 +67,8 @@ def tests(session: nox.Session, package: str) -> None:
     session.install(*TEST_DEPS)
     session.install(*dists)
     # Run from the tests folder so the source tree is not importable by accident.
-    session.run("python", "-m", "pytest", str(ROOT / folder), "-q", *session.posargs)
+    workers = ["-n", "auto"] if package in PARALLEL else []
+    session.run("python", "-m", "pytest", str(ROOT / folder), "-q", *workers, *session.posargs)
 
 
 @nox.session
