@@ -65,27 +65,32 @@ def scan_rule(node: Any) -> Callable[..., Sequence[Any]]:
             if b.shape[0] != lag:
                 raise ValueError(f"{op}: the initial value of state {k} must hold {lag} step(s)")
 
+        lags = info.lags
+
         def step(carry: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, Any]:
+            # A state read one step back is carried as its value; longer lags as a window.
             args = list(xs)
-            for buf, taps, lag in zip(carry, info.state_taps, info.lags):
-                args.extend(buf[lag + tap] for tap in taps)
+            for c, taps, lag in zip(carry, info.state_taps, lags):
+                args.extend([c] if lag == 1 else (c[lag + tap] for tap in taps))
             args.extend(nonseqs)
             res = body(*args)
             new = tuple(
-                jnp.concatenate([buf[1:], jnp.asarray(r, buf.dtype)[None]])
-                for buf, r in zip(carry, res[:ns])
+                jnp.asarray(r, c.dtype)
+                if lag == 1
+                else jnp.concatenate([c[1:], jnp.asarray(r, c.dtype)[None]])
+                for c, r, lag in zip(carry, res[:ns], lags)
             )
             return new, tuple(res)
 
-        carry, ys = lax.scan(
-            step, tuple(jnp.asarray(b) for b in inits), tuple(s[:n] for s in seqs), length=n
-        )
+        carry0 = tuple(jnp.asarray(b[0] if lag == 1 else b) for b, lag in zip(inits, lags))
+        carry, ys = lax.scan(step, carry0, tuple(s[:n] for s in seqs), length=n)
         out: list[Any] = []
         for k, keep in enumerate(info.keep):
             if keep:
                 out.append(ys[k])
             elif k < ns:
-                out.append(carry[k][-1])  # after 0 steps: the last initial value
+                # after 0 steps: the last initial value
+                out.append(carry[k] if lags[k] == 1 else carry[k][-1])
             else:
                 if n == 0:
                     raise IndexError(f"{op}: output {k} has no last value: the loop ran 0 steps")
