@@ -4,9 +4,15 @@ One `BackendConformance` subclass is made per registered backend at
 collection time. An available backend runs the whole battery; a registered
 but unavailable one skips with the registry's reason; with no other backend
 installed, a single test skips saying so.
+
+``GRAFT_CONFORMANCE_REWRITES="numba=fast_run;c=fast_run,none"`` narrows the
+optimizer settings run for some backends (``none`` is no rewriting); the
+others run the kit's default, both settings.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -20,9 +26,25 @@ _UNAVAILABLE = {
     name: _REGISTRY.unavailable_reason(name) for name in _OTHERS if name not in _AVAILABLE
 }
 
+
+def _rewrites_by_backend(spec: str) -> dict[str, tuple[str | None, ...]]:
+    out: dict[str, tuple[str | None, ...]] = {}
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        name, _, settings = part.partition("=")
+        out[name.strip()] = tuple(
+            None if s.strip().lower() == "none" else s.strip() for s in settings.split(",")
+        )
+    return out
+
+
+_REWRITES = _rewrites_by_backend(os.environ.get("GRAFT_CONFORMANCE_REWRITES", ""))
+
 for _name in _AVAILABLE:
     _cls = f"TestBackend_{_name}"
-    globals()[_cls] = type(_cls, (BackendConformance,), {"backend": _name, "__module__": __name__})
+    _attrs = {"backend": _name, "__module__": __name__}
+    if _name in _REWRITES:
+        _attrs["rewrites"] = _REWRITES[_name]
+    globals()[_cls] = type(_cls, (BackendConformance,), _attrs)
 
 
 if _UNAVAILABLE:
