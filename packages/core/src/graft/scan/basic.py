@@ -308,12 +308,13 @@ def _free_variables(outs: Sequence[Variable], placeholders: Sequence[Variable]) 
     excepted), highest first: each becomes a non-sequence."""
     ph = set(placeholders)
     depends: dict[Variable, bool] = {p: True for p in ph}
-    for node in io_toposort([v for v in graph_inputs(outs) if v not in ph] + list(ph), outs):
+    nodes = io_toposort([v for v in graph_inputs(outs) if v not in ph] + list(ph), outs)
+    for node in nodes:
         dep = any(depends.get(i, False) for i in node.inputs)
         for o in node.outputs:
             depends[o] = dep
     free: dict[Variable, None] = {}
-    for node in io_toposort([v for v in graph_inputs(outs) if v not in ph] + list(ph), outs):
+    for node in nodes:
         if any(depends.get(o, False) for o in node.outputs):
             for i in node.inputs:
                 if not depends.get(i, False) and not isinstance(i, Constant):
